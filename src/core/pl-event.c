@@ -1,0 +1,236 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* PlEvent: one protocol data unit of a session, with its exact octets. */
+#define G_LOG_DOMAIN "postlab-core"
+
+#include "pl-event.h"
+
+#include <string.h>
+
+G_DEFINE_BOXED_TYPE (PlEvent, pl_event, pl_event_ref, pl_event_unref)
+
+/*
+ * pl_event_new_take:
+ * Creates an event that owns @octets (may be NULL) and @text (may be NULL, in
+ * which case the display text is made from the octets). Returns a new ref.
+ */
+PlEvent *
+pl_event_new_take (PlEventKind  kind,
+                   PlDirection  dir,
+                   GBytes      *octets,
+                   char        *text)
+{
+  PlEvent *self = g_new0 (PlEvent, 1);
+
+  self->ref_count = 1;
+  self->kind = kind;
+  self->dir = dir;
+  self->octets = octets;
+  if (text == NULL && octets != NULL)
+    {
+      gsize len;
+      const guint8 *data = g_bytes_get_data (octets, &len);
+      text = pl_display_text_from_octets (data, len, FALSE);
+    }
+  self->text = text != NULL ? text : g_strdup ("");
+  return self;
+}
+
+/*
+ * pl_event_new:
+ * Creates an event holding a copy of @len octets at @octets, with a display
+ * text made from them (line ends removed, lines joined by '\n').
+ */
+PlEvent *
+pl_event_new (PlEventKind   kind,
+              PlDirection   dir,
+              const guint8 *octets,
+              gsize         len)
+{
+  return pl_event_new_take (kind, dir, g_bytes_new (octets, len), NULL);
+}
+
+PlEvent *
+pl_event_new_note (const char *format,
+                   ...)
+{
+  va_list args;
+  char *text;
+
+  va_start (args, format);
+  text = g_strdup_vprintf (format, args);
+  va_end (args);
+  return pl_event_new_take (PL_EVENT_NOTE, PL_DIR_NONE, NULL, text);
+}
+
+PlEvent *
+pl_event_ref (PlEvent *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  g_atomic_int_inc (&self->ref_count);
+  return self;
+}
+
+void
+pl_event_unref (PlEvent *self)
+{
+  g_return_if_fail (self != NULL);
+  if (!g_atomic_int_dec_and_test (&self->ref_count))
+    return;
+  g_clear_pointer (&self->octets, g_bytes_unref);
+  g_free (self->text);
+  g_free (self->verb);
+  g_free (self->args);
+  g_free (self->tag);
+  g_free (self->status);
+  g_free (self);
+}
+
+void
+pl_event_set_verb (PlEvent    *self,
+                   const char *verb,
+                   const char *args)
+{
+  g_return_if_fail (self != NULL);
+  g_free (self->verb);
+  g_free (self->args);
+  self->verb = verb != NULL ? g_ascii_strup (verb, -1) : NULL;
+  self->args = g_strdup (args);
+}
+
+void
+pl_event_set_status (PlEvent    *self,
+                     const char *status)
+{
+  g_return_if_fail (self != NULL);
+  g_free (self->status);
+  self->status = g_strdup (status);
+}
+
+void
+pl_event_set_tag (PlEvent    *self,
+                  const char *tag)
+{
+  g_return_if_fail (self != NULL);
+  g_free (self->tag);
+  self->tag = g_strdup (tag);
+}
+
+void
+pl_event_take_text (PlEvent *self,
+                    char    *text)
+{
+  g_return_if_fail (self != NULL);
+  g_free (self->text);
+  self->text = text != NULL ? text : g_strdup ("");
+}
+
+const guint8 *
+pl_event_get_data (const PlEvent *self,
+                   gsize         *len)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  if (self->octets == NULL)
+    {
+      *len = 0;
+      return NULL;
+    }
+  return g_bytes_get_data (self->octets, len);
+}
+
+/*
+ * pl_display_text_from_octets:
+ * Turns wire octets into text a person can read: CRLF and bare LF end lines
+ * (joined by '\n', the last line end dropped), a NUL shows as U+2400, other
+ * control characters but TAB as U+FFFD, and octets that are not UTF-8 as
+ * U+FFFD. With @unstuff_dots, a leading '.' doubled by the sender for
+ * transparency (RFC 5321 4.5.2, RFC 1939 3) is shown once. Returns UTF-8.
+ */
+char *
+pl_display_text_from_octets (const guint8 *data,
+                             gsize         len,
+                             gboolean      unstuff_dots)
+{
+  GString *out = g_string_sized_new (len + 1);
+  gboolean at_line_start = TRUE;
+  gsize i = 0;
+
+  while (i < len)
+    {
+      guint8 c = data[i];
+
+      if (at_line_start && unstuff_dots && c == '.' && i + 1 < len && data[i + 1] == '.')
+        {
+          i++;
+          c = data[i];
+        }
+      at_line_start = FALSE;
+
+      if (c == '\r' && i + 1 < len && data[i + 1] == '\n')
+        {
+          i += 2;
+          if (i < len)
+            g_string_append_c (out, '\n');
+          at_line_start = TRUE;
+          continue;
+        }
+      if (c == '\n')
+        {
+          i++;
+          if (i < len)
+            g_string_append_c (out, '\n');
+          at_line_start = TRUE;
+          continue;
+        }
+      if (c == 0)
+        {
+          g_string_append (out, "\xe2\x90\x80"); /* U+2400 SYMBOL FOR NULL */
+          i++;
+          continue;
+        }
+      if (c < 0x20 || c == 0x7f)
+        {
+          if (c == '\t')
+            g_string_append_c (out, '\t');
+          else
+            g_string_append (out, "\xef\xbf\xbd");
+          i++;
+          continue;
+        }
+      if (c < 0x80)
+        {
+          g_string_append_c (out, (char) c);
+          i++;
+          continue;
+        }
+      {
+        /* A run of non-ASCII octets: keep the valid UTF-8, replace the rest. */
+        const char *start = (const char *) data + i;
+        gsize run = 0;
+        const char *end;
+
+        while (i + run < len && data[i + run] >= 0x80)
+          run++;
+        while (run > 0)
+          {
+            if (g_utf8_validate_len (start, run, &end))
+              {
+                g_string_append_len (out, start, run);
+                break;
+              }
+            if (end > start)
+              {
+                g_string_append_len (out, start, end - start);
+                run -= end - start;
+                start = end;
+              }
+            g_string_append (out, "\xef\xbf\xbd");
+            start++;
+            run--;
+          }
+        i = (const guint8 *) start - data + run;
+        if (run == 0)
+          i = (const guint8 *) start - data;
+      }
+    }
+  return g_string_free (out, FALSE);
+}

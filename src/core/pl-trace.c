@@ -1,0 +1,301 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* PlTrace: the sessions and events of one run, in time order, growing as it runs. */
+#define G_LOG_DOMAIN "postlab-core"
+
+#include "pl-trace.h"
+
+struct _PlEventItem
+{
+  GObject    parent_instance;
+  PlEvent   *event;
+  PlSession *session;
+};
+
+G_DEFINE_FINAL_TYPE (PlEventItem, pl_event_item, G_TYPE_OBJECT)
+
+static void
+pl_event_item_finalize (GObject *object)
+{
+  PlEventItem *self = PL_EVENT_ITEM (object);
+
+  g_clear_pointer (&self->event, pl_event_unref);
+  g_clear_pointer (&self->session, pl_session_unref);
+  G_OBJECT_CLASS (pl_event_item_parent_class)->finalize (object);
+}
+
+static void
+pl_event_item_class_init (PlEventItemClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = pl_event_item_finalize;
+}
+
+static void
+pl_event_item_init (PlEventItem *self)
+{
+}
+
+PlEvent *
+pl_event_item_get_event (PlEventItem *self)
+{
+  g_return_val_if_fail (PL_IS_EVENT_ITEM (self), NULL);
+  return self->event;
+}
+
+PlSession *
+pl_event_item_get_session (PlEventItem *self)
+{
+  g_return_val_if_fail (PL_IS_EVENT_ITEM (self), NULL);
+  return self->session;
+}
+
+typedef struct {
+  gulong          id;
+  PlTraceListener vtable;
+  gpointer        user_data;
+} Listener;
+
+struct _PlTrace
+{
+  GObject     parent_instance;
+  gboolean    retain;
+  GPtrArray  *events;     /* of PlEvent, when retaining */
+  GHashTable *sessions;   /* id -> PlSession: all when retaining, else the open ones */
+  guint       next_session_id;
+  guint       n_sessions;
+  GArray     *listeners;  /* of Listener */
+  gulong      next_listener_id;
+};
+
+static void list_model_iface_init (GListModelInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (PlTrace, pl_trace, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (G_TYPE_LIST_MODEL, list_model_iface_init))
+
+static GType
+pl_trace_get_item_type (GListModel *model)
+{
+  return PL_TYPE_EVENT_ITEM;
+}
+
+static guint
+pl_trace_get_n_items (GListModel *model)
+{
+  return pl_trace_get_n_events (PL_TRACE (model));
+}
+
+static gpointer
+pl_trace_get_item (GListModel *model,
+                   guint       position)
+{
+  PlTrace *self = PL_TRACE (model);
+  PlEventItem *item;
+  PlEvent *event;
+
+  if (position >= self->events->len)
+    return NULL;
+  event = g_ptr_array_index (self->events, position);
+  item = g_object_new (PL_TYPE_EVENT_ITEM, NULL);
+  item->event = pl_event_ref (event);
+  item->session = pl_session_ref (g_hash_table_lookup (self->sessions, GUINT_TO_POINTER (event->session)));
+  return item;
+}
+
+static void
+list_model_iface_init (GListModelInterface *iface)
+{
+  iface->get_item_type = pl_trace_get_item_type;
+  iface->get_n_items = pl_trace_get_n_items;
+  iface->get_item = pl_trace_get_item;
+}
+
+static void
+pl_trace_finalize (GObject *object)
+{
+  PlTrace *self = PL_TRACE (object);
+
+  g_ptr_array_unref (self->events);
+  g_hash_table_unref (self->sessions);
+  g_array_unref (self->listeners);
+  G_OBJECT_CLASS (pl_trace_parent_class)->finalize (object);
+}
+
+static void
+pl_trace_class_init (PlTraceClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = pl_trace_finalize;
+}
+
+static void
+pl_trace_init (PlTrace *self)
+{
+  self->events = g_ptr_array_new_with_free_func ((GDestroyNotify) pl_event_unref);
+  self->sessions = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) pl_session_unref);
+  self->listeners = g_array_new (FALSE, FALSE, sizeof (Listener));
+  self->next_session_id = 1;
+  self->next_listener_id = 1;
+}
+
+PlTrace *
+pl_trace_new (gboolean retain)
+{
+  PlTrace *self = g_object_new (PL_TYPE_TRACE, NULL);
+
+  self->retain = retain;
+  return self;
+}
+
+gboolean
+pl_trace_get_retain (PlTrace *self)
+{
+  g_return_val_if_fail (PL_IS_TRACE (self), FALSE);
+  return self->retain;
+}
+
+gulong
+pl_trace_add_listener (PlTrace               *self,
+                       const PlTraceListener *vtable,
+                       gpointer               user_data)
+{
+  Listener l;
+
+  g_return_val_if_fail (PL_IS_TRACE (self), 0);
+  g_return_val_if_fail (vtable != NULL, 0);
+
+  l.id = self->next_listener_id++;
+  l.vtable = *vtable;
+  l.user_data = user_data;
+  g_array_append_val (self->listeners, l);
+  return l.id;
+}
+
+void
+pl_trace_remove_listener (PlTrace *self,
+                          gulong   id)
+{
+  g_return_if_fail (PL_IS_TRACE (self));
+
+  for (guint i = 0; i < self->listeners->len; i++)
+    if (g_array_index (self->listeners, Listener, i).id == id)
+      {
+        g_array_remove_index (self->listeners, i);
+        return;
+      }
+}
+
+/*
+ * pl_trace_open_session:
+ * Adds a session and gives it the next id. Returns the session, borrowed:
+ * it lives as long as the trace holds it (always when retaining, until
+ * pl_trace_close_session() otherwise); take a ref to keep it longer.
+ */
+PlSession *
+pl_trace_open_session (PlTrace    *self,
+                       PlProtocol  protocol,
+                       const char *client,
+                       const char *server,
+                       double      time)
+{
+  PlSession *session;
+
+  g_return_val_if_fail (PL_IS_TRACE (self), NULL);
+
+  session = pl_session_new (protocol, client, server, time);
+  session->id = self->next_session_id++;
+  self->n_sessions++;
+  g_hash_table_insert (self->sessions, GUINT_TO_POINTER (session->id), session);
+
+  for (guint i = 0; i < self->listeners->len; i++)
+    {
+      Listener *l = &g_array_index (self->listeners, Listener, i);
+      if (l->vtable.session_opened != NULL)
+        l->vtable.session_opened (session, l->user_data);
+    }
+  return session;
+}
+
+/*
+ * pl_trace_add_event:
+ * Appends @event (the trace takes a reference) to @session, which must have
+ * been opened in this trace. The event's session id is set here; its time
+ * must already be set by the caller (engines do not read clocks).
+ */
+void
+pl_trace_add_event (PlTrace   *self,
+                    PlSession *session,
+                    PlEvent   *event)
+{
+  g_return_if_fail (PL_IS_TRACE (self));
+  g_return_if_fail (session != NULL);
+  g_return_if_fail (event != NULL);
+
+  event->session = session->id;
+  if (self->retain)
+    g_ptr_array_add (self->events, pl_event_ref (event));
+
+  for (guint i = 0; i < self->listeners->len; i++)
+    {
+      Listener *l = &g_array_index (self->listeners, Listener, i);
+      if (l->vtable.event_added != NULL)
+        l->vtable.event_added (session, event, l->user_data);
+    }
+
+  if (self->retain)
+    g_list_model_items_changed (G_LIST_MODEL (self), self->events->len - 1, 0, 1);
+}
+
+void
+pl_trace_close_session (PlTrace   *self,
+                        PlSession *session,
+                        double     time)
+{
+  g_return_if_fail (PL_IS_TRACE (self));
+  g_return_if_fail (session != NULL);
+
+  if (!pl_session_is_open (session))
+    return;
+  session->close_time = time;
+
+  for (guint i = 0; i < self->listeners->len; i++)
+    {
+      Listener *l = &g_array_index (self->listeners, Listener, i);
+      if (l->vtable.session_closed != NULL)
+        l->vtable.session_closed (session, l->user_data);
+    }
+
+  if (!self->retain)
+    g_hash_table_remove (self->sessions, GUINT_TO_POINTER (session->id));
+}
+
+guint
+pl_trace_get_n_events (PlTrace *self)
+{
+  g_return_val_if_fail (PL_IS_TRACE (self), 0);
+  return self->events->len;
+}
+
+/* Returns the event at @position, borrowed, or NULL. */
+PlEvent *
+pl_trace_get_event (PlTrace *self,
+                    guint    position)
+{
+  g_return_val_if_fail (PL_IS_TRACE (self), NULL);
+  if (position >= self->events->len)
+    return NULL;
+  return g_ptr_array_index (self->events, position);
+}
+
+guint
+pl_trace_get_n_sessions (PlTrace *self)
+{
+  g_return_val_if_fail (PL_IS_TRACE (self), 0);
+  return self->n_sessions;
+}
+
+/* Returns the session with @id, borrowed, or NULL if unknown or dropped. */
+PlSession *
+pl_trace_get_session (PlTrace *self,
+                      guint    id)
+{
+  g_return_val_if_fail (PL_IS_TRACE (self), NULL);
+  return g_hash_table_lookup (self->sessions, GUINT_TO_POINTER (id));
+}

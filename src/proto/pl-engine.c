@@ -1,0 +1,320 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* PlEngine: the sans-I/O shape every protocol engine has, server or client. */
+#define G_LOG_DOMAIN "postlab-proto"
+
+#include "pl-engine.h"
+
+typedef struct {
+  PlProtocol         protocol;
+  GByteArray        *output;
+  gsize              output_start;
+  guint              delay;
+  guint              state;
+  gboolean           finished;
+  gboolean           failed;
+  gboolean           is_server;
+  PlEngineEventFunc  event_func;
+  gpointer           event_data;
+  PlEngineStateFunc  state_func;
+  gpointer           state_data;
+} PlEnginePrivate;
+
+G_DEFINE_ABSTRACT_TYPE_WITH_PRIVATE (PlEngine, pl_engine, G_TYPE_OBJECT)
+
+static void
+pl_engine_finalize (GObject *object)
+{
+  PlEnginePrivate *priv = pl_engine_get_instance_private (PL_ENGINE (object));
+
+  g_byte_array_unref (priv->output);
+  G_OBJECT_CLASS (pl_engine_parent_class)->finalize (object);
+}
+
+static const char *
+pl_engine_real_state_name (PlEngine *self,
+                           guint     state)
+{
+  return "?";
+}
+
+static void
+pl_engine_class_init (PlEngineClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = pl_engine_finalize;
+  klass->state_name = pl_engine_real_state_name;
+}
+
+static void
+pl_engine_init (PlEngine *self)
+{
+  PlEnginePrivate *priv = pl_engine_get_instance_private (self);
+
+  priv->output = g_byte_array_new ();
+}
+
+PlProtocol
+pl_engine_get_protocol (PlEngine *self)
+{
+  PlEnginePrivate *priv = pl_engine_get_instance_private (self);
+
+  g_return_val_if_fail (PL_IS_ENGINE (self), PL_PROTOCOL_UNKNOWN);
+  return priv->protocol;
+}
+
+void
+pl_engine_set_protocol (PlEngine   *self,
+                        PlProtocol  protocol)
+{
+  PlEnginePrivate *priv = pl_engine_get_instance_private (self);
+
+  g_return_if_fail (PL_IS_ENGINE (self));
+  priv->protocol = protocol;
+}
+
+/* Sets the function that receives each event, borrowed for the call. */
+void
+pl_engine_set_event_func (PlEngine          *self,
+                          PlEngineEventFunc  func,
+                          gpointer           user_data)
+{
+  PlEnginePrivate *priv = pl_engine_get_instance_private (self);
+
+  g_return_if_fail (PL_IS_ENGINE (self));
+  priv->event_func = func;
+  priv->event_data = user_data;
+}
+
+void
+pl_engine_set_state_func (PlEngine          *self,
+                          PlEngineStateFunc  func,
+                          gpointer           user_data)
+{
+  PlEnginePrivate *priv = pl_engine_get_instance_private (self);
+
+  g_return_if_fail (PL_IS_ENGINE (self));
+  priv->state_func = func;
+  priv->state_data = user_data;
+}
+
+void
+pl_engine_start (PlEngine *self)
+{
+  g_return_if_fail (PL_IS_ENGINE (self));
+  if (PL_ENGINE_GET_CLASS (self)->start != NULL)
+    PL_ENGINE_GET_CLASS (self)->start (self);
+}
+
+/* Octets from the peer. Input after the engine finished is ignored. */
+void
+pl_engine_feed (PlEngine     *self,
+                const guint8 *data,
+                gsize         len)
+{
+  PlEnginePrivate *priv = pl_engine_get_instance_private (self);
+
+  g_return_if_fail (PL_IS_ENGINE (self));
+  g_return_if_fail (data != NULL || len == 0);
+
+  if (priv->finished || len == 0)
+    return;
+  PL_ENGINE_GET_CLASS (self)->receive (self, data, len);
+}
+
+void
+pl_engine_connection_lost (PlEngine *self)
+{
+  PlEnginePrivate *priv = pl_engine_get_instance_private (self);
+
+  g_return_if_fail (PL_IS_ENGINE (self));
+  if (PL_ENGINE_GET_CLASS (self)->connection_lost != NULL)
+    PL_ENGINE_GET_CLASS (self)->connection_lost (self);
+  priv->finished = TRUE;
+}
+
+/* The octets waiting to be sent, borrowed until the next call on the engine. */
+const guint8 *
+pl_engine_get_output (PlEngine *self,
+                      gsize    *len)
+{
+  PlEnginePrivate *priv = pl_engine_get_instance_private (self);
+
+  g_return_val_if_fail (PL_IS_ENGINE (self), NULL);
+  g_return_val_if_fail (len != NULL, NULL);
+
+  *len = priv->output->len - priv->output_start;
+  return priv->output->data + priv->output_start;
+}
+
+/* The driver has sent @len octets of the output. */
+void
+pl_engine_consume_output (PlEngine *self,
+                          gsize     len)
+{
+  PlEnginePrivate *priv = pl_engine_get_instance_private (self);
+
+  g_return_if_fail (PL_IS_ENGINE (self));
+  g_return_if_fail (len <= priv->output->len - priv->output_start);
+
+  priv->output_start += len;
+  if (priv->output_start == priv->output->len)
+    {
+      g_byte_array_set_size (priv->output, 0);
+      priv->output_start = 0;
+    }
+}
+
+/*
+ * pl_engine_take_delay:
+ * How long, in milliseconds, the driver should hold the pending output back
+ * (after a failed login, so that guessing passwords is slow). Resets to 0.
+ */
+guint
+pl_engine_take_delay (PlEngine *self)
+{
+  PlEnginePrivate *priv = pl_engine_get_instance_private (self);
+  guint delay;
+
+  g_return_val_if_fail (PL_IS_ENGINE (self), 0);
+  delay = priv->delay;
+  priv->delay = 0;
+  return delay;
+}
+
+void
+pl_engine_request_delay (PlEngine *self,
+                         guint     milliseconds)
+{
+  PlEnginePrivate *priv = pl_engine_get_instance_private (self);
+
+  g_return_if_fail (PL_IS_ENGINE (self));
+  priv->delay = MAX (priv->delay, milliseconds);
+}
+
+/* TRUE once the engine wants the connection closed after its output is sent. */
+gboolean
+pl_engine_is_finished (PlEngine *self)
+{
+  PlEnginePrivate *priv = pl_engine_get_instance_private (self);
+
+  g_return_val_if_fail (PL_IS_ENGINE (self), TRUE);
+  return priv->finished;
+}
+
+/* TRUE when the engine finished because something went wrong (a client got -ERR). */
+gboolean
+pl_engine_is_failed (PlEngine *self)
+{
+  PlEnginePrivate *priv = pl_engine_get_instance_private (self);
+
+  g_return_val_if_fail (PL_IS_ENGINE (self), TRUE);
+  return priv->failed;
+}
+
+void
+pl_engine_finish (PlEngine *self,
+                  gboolean  failed)
+{
+  PlEnginePrivate *priv = pl_engine_get_instance_private (self);
+
+  g_return_if_fail (PL_IS_ENGINE (self));
+  priv->finished = TRUE;
+  priv->failed = priv->failed || failed;
+}
+
+guint
+pl_engine_get_state (PlEngine *self)
+{
+  PlEnginePrivate *priv = pl_engine_get_instance_private (self);
+
+  g_return_val_if_fail (PL_IS_ENGINE (self), 0);
+  return priv->state;
+}
+
+const char *
+pl_engine_get_state_name (PlEngine *self)
+{
+  PlEnginePrivate *priv = pl_engine_get_instance_private (self);
+
+  g_return_val_if_fail (PL_IS_ENGINE (self), NULL);
+  return PL_ENGINE_GET_CLASS (self)->state_name (self, priv->state);
+}
+
+/*
+ * pl_engine_set_state:
+ * The one place an engine's state changes: records old -> new in the debug
+ * log and tells the state function (the animation listens there).
+ */
+void
+pl_engine_set_state (PlEngine *self,
+                     guint     state)
+{
+  PlEnginePrivate *priv = pl_engine_get_instance_private (self);
+  PlEngineClass *klass;
+  const char *old_name;
+  const char *new_name;
+
+  g_return_if_fail (PL_IS_ENGINE (self));
+
+  if (priv->state == state)
+    return;
+  klass = PL_ENGINE_GET_CLASS (self);
+  old_name = klass->state_name (self, priv->state);
+  new_name = klass->state_name (self, state);
+  g_debug ("%s %s: %s -> %s", pl_protocol_to_string (priv->protocol),
+           G_OBJECT_TYPE_NAME (self), old_name, new_name);
+  priv->state = state;
+  if (priv->state_func != NULL)
+    priv->state_func (self, old_name, new_name, priv->state_data);
+}
+
+/* Hands @event to the event function; the engine keeps its own reference. */
+void
+pl_engine_emit (PlEngine *self,
+                PlEvent  *event)
+{
+  PlEnginePrivate *priv = pl_engine_get_instance_private (self);
+
+  g_return_if_fail (PL_IS_ENGINE (self));
+  g_return_if_fail (event != NULL);
+  if (priv->event_func != NULL)
+    priv->event_func (self, event, priv->event_data);
+}
+
+void
+pl_engine_emit_note (PlEngine   *self,
+                     const char *format,
+                     ...)
+{
+  g_autoptr(PlEvent) event = NULL;
+  g_autofree char *text = NULL;
+  va_list args;
+
+  va_start (args, format);
+  text = g_strdup_vprintf (format, args);
+  va_end (args);
+  event = pl_event_new_note ("%s", text);
+  pl_engine_emit (self, event);
+}
+
+/*
+ * pl_engine_send:
+ * Queues @data for the peer and makes the event that records it, in this
+ * engine's direction (a reply is the server's, anything else the client's).
+ * Returns a new event that the caller owns: fill in its fields (status,
+ * verb), pass it to pl_engine_emit() before anything else is sent, unref it.
+ */
+PlEvent *
+pl_engine_send (PlEngine     *self,
+                PlEventKind   kind,
+                const guint8 *data,
+                gsize         len)
+{
+  PlEnginePrivate *priv = pl_engine_get_instance_private (self);
+  PlDirection dir;
+
+  g_return_val_if_fail (PL_IS_ENGINE (self), NULL);
+
+  g_byte_array_append (priv->output, data, len);
+  dir = (kind == PL_EVENT_REPLY) ? PL_DIR_SERVER : PL_DIR_CLIENT;
+  return pl_event_new (kind, dir, data, len);
+}

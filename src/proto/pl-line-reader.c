@@ -1,0 +1,256 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* PlLineReader: the bounded line framing shared by every line-based protocol engine. */
+#define G_LOG_DOMAIN "postlab-proto"
+
+#include "pl-line-reader.h"
+
+#include <string.h>
+
+/*
+ * The buffer holds at most the unread octets of one feed plus one line's
+ * worth: a line that runs past the limit keeps only its first octets while
+ * the rest is counted and dropped as it arrives, so a client that never
+ * sends a line end costs no more memory than one that does.
+ */
+struct _PlLineReader
+{
+  GByteArray *buffer;
+  gsize       start;      /* first unread octet in buffer */
+  gsize       scanned;    /* octets after start already known to hold no LF */
+  gsize       max_line;   /* longest line accepted, terminator included */
+
+  gboolean    discarding; /* inside an over-long line, after its kept prefix */
+  gsize       discarded;  /* octets dropped so far from that line */
+  guint8     *prefix;     /* the kept first octets of that line */
+  gsize       prefix_len;
+  gboolean    prefix_ready; /* the over-long line has ended: hand it out */
+};
+
+/*
+ * pl_line_reader_new:
+ * @max_line: the longest line accepted, terminator included (RFC 5321
+ * 4.5.3.1.6: 1000 for SMTP; RFC 2449 section 4: 512 for POP3 replies).
+ */
+PlLineReader *
+pl_line_reader_new (gsize max_line)
+{
+  PlLineReader *self;
+
+  g_return_val_if_fail (max_line >= 3, NULL);
+
+  self = g_new0 (PlLineReader, 1);
+  self->buffer = g_byte_array_sized_new (MIN (max_line, 4096));
+  self->max_line = max_line;
+  return self;
+}
+
+void
+pl_line_reader_free (PlLineReader *self)
+{
+  if (self == NULL)
+    return;
+  g_byte_array_unref (self->buffer);
+  g_free (self->prefix);
+  g_free (self);
+}
+
+void
+pl_line_reader_set_max_line (PlLineReader *self,
+                             gsize         max_line)
+{
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (max_line >= 3);
+  self->max_line = max_line;
+}
+
+gsize
+pl_line_reader_get_max_line (PlLineReader *self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+  return self->max_line;
+}
+
+static void
+compact (PlLineReader *self)
+{
+  if (self->start == 0)
+    return;
+  if (self->start == self->buffer->len)
+    g_byte_array_set_size (self->buffer, 0);
+  else
+    g_byte_array_remove_range (self->buffer, 0, self->start);
+  self->start = 0;
+}
+
+/*
+ * pl_line_reader_feed:
+ * Adds received octets. Octets of an over-long line past its kept prefix are
+ * dropped here, up to and including its LF.
+ */
+void
+pl_line_reader_feed (PlLineReader *self,
+                     const guint8 *data,
+                     gsize         len)
+{
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (data != NULL || len == 0);
+
+  if (self->discarding && !self->prefix_ready)
+    {
+      const guint8 *lf = memchr (data, '\n', len);
+      if (lf == NULL)
+        {
+          self->discarded += len;
+          return;
+        }
+      self->discarded += (gsize) (lf - data) + 1;
+      self->prefix_ready = TRUE;
+      len -= (gsize) (lf - data) + 1;
+      data = lf + 1;
+    }
+
+  compact (self);
+  g_byte_array_append (self->buffer, data, len);
+}
+
+static PlLineFlags
+flags_for (const guint8 *data,
+           gsize         len)
+{
+  PlLineFlags flags = PL_LINE_NONE;
+
+  if (memchr (data, '\0', len) != NULL)
+    flags |= PL_LINE_HAS_NUL;
+  for (const guint8 *cr = memchr (data, '\r', len); cr != NULL;
+       cr = memchr (cr + 1, '\r', len - (gsize) (cr + 1 - data)))
+    {
+      if (cr + 1 >= data + len)
+        break;
+      flags |= PL_LINE_LONE_CR;
+      break;
+    }
+  return flags;
+}
+
+/*
+ * pl_line_reader_next:
+ * Hands out the next complete line, if there is one. Returns FALSE when more
+ * octets are needed. Call it until it returns FALSE after each feed.
+ */
+gboolean
+pl_line_reader_next (PlLineReader *self,
+                     PlLine       *line)
+{
+  const guint8 *base;
+  gsize avail;
+  const guint8 *lf;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (line != NULL, FALSE);
+
+  memset (line, 0, sizeof *line);
+
+  if (self->discarding)
+    {
+      if (!self->prefix_ready)
+        return FALSE;
+      line->data = self->prefix;
+      line->len = self->prefix_len;
+      line->raw_len = self->prefix_len;
+      line->discarded = self->discarded;
+      line->flags = PL_LINE_TOO_LONG | flags_for (self->prefix, self->prefix_len);
+      self->discarding = FALSE;
+      self->prefix_ready = FALSE;
+      self->discarded = 0;
+      /* prefix stays allocated until the next over-long line or free, so
+       * line->data remains valid until the next call */
+      return TRUE;
+    }
+
+  base = self->buffer->data + self->start;
+  avail = self->buffer->len - self->start;
+  lf = avail > self->scanned ? memchr (base + self->scanned, '\n', avail - self->scanned) : NULL;
+
+  if (lf == NULL || (gsize) (lf - base) + 1 > self->max_line)
+    {
+      if (lf == NULL)
+        self->scanned = avail;
+      if (avail < self->max_line && lf == NULL)
+        return FALSE;
+
+      /* Over the limit: keep the first max_line octets, drop the rest of the line. */
+      g_free (self->prefix);
+      self->prefix = g_memdup2 (base, self->max_line);
+      self->prefix_len = self->max_line;
+      self->discarding = TRUE;
+      self->scanned = 0;
+      if (lf != NULL)
+        {
+          gsize consumed = (gsize) (lf - base) + 1;
+          self->discarded = consumed - self->max_line;
+          self->prefix_ready = TRUE;
+          self->start += consumed;
+        }
+      else
+        {
+          self->discarded = avail - self->max_line;
+          self->prefix_ready = FALSE;
+          self->start += avail;
+        }
+      return pl_line_reader_next (self, line);
+    }
+
+  line->data = base;
+  line->raw_len = (gsize) (lf - base) + 1;
+  if (lf > base && lf[-1] == '\r')
+    line->len = line->raw_len - 2;
+  else
+    {
+      line->len = line->raw_len - 1;
+      line->flags |= PL_LINE_BARE_LF;
+    }
+  line->flags |= flags_for (base, line->len);
+  self->start += line->raw_len;
+  self->scanned = 0;
+  return TRUE;
+}
+
+/* Octets received but not yet handed out. */
+gsize
+pl_line_reader_get_buffered (PlLineReader *self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+  return self->buffer->len - self->start;
+}
+
+/* TRUE when part of a line has arrived and its end has not. */
+gboolean
+pl_line_reader_is_mid_line (PlLineReader *self)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+  return self->discarding || pl_line_reader_get_buffered (self) > 0;
+}
+
+/*
+ * pl_line_reader_read_raw:
+ * Hands out up to @max buffered octets as they are, without framing (an IMAP
+ * literal, a BDAT chunk). The pointer is valid until the next call.
+ */
+const guint8 *
+pl_line_reader_read_raw (PlLineReader *self,
+                         gsize         max,
+                         gsize        *len)
+{
+  gsize avail;
+  const guint8 *p;
+
+  g_return_val_if_fail (self != NULL, NULL);
+  g_return_val_if_fail (len != NULL, NULL);
+
+  avail = self->buffer->len - self->start;
+  *len = MIN (avail, max);
+  p = self->buffer->data + self->start;
+  self->start += *len;
+  self->scanned = self->scanned > *len ? self->scanned - *len : 0;
+  return p;
+}
