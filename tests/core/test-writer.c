@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* Tests of the writers: the text transcript's layout and the JSON Lines fields of DESIGN.md. */
+#include "pl-writer.h"
+
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+static PlEvent *
+make_event (PlEventKind  kind,
+            PlDirection  dir,
+            const char  *octets,
+            double       t)
+{
+  PlEvent *event = pl_event_new (kind, dir, (const guint8 *) octets, strlen (octets));
+  event->time = t;
+  event->session = 1;
+  return event;
+}
+
+static JsonObject *
+parse_line (const char *line,
+            JsonParser *parser)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (g_str_has_suffix (line, "\n"));
+  g_assert_null (strchr (line, '\n') + 1 == line + strlen (line) ? NULL : "more than one line");
+  json_parser_load_from_data (parser, line, -1, &error);
+  g_assert_no_error (error);
+  return json_node_get_object (json_parser_get_root (parser));
+}
+
+static void
+test_jsonl_session (void)
+{
+  g_autoptr(PlSession) session = pl_session_new (PL_PROTOCOL_POP3, "127.0.0.1:40312", "127.0.0.1:1110", 0.0);
+  g_autoptr(GString) out = g_string_new (NULL);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  JsonObject *obj;
+
+  session->id = 1;
+  pl_jsonl_append_session (out, session);
+  obj = parse_line (out->str, parser);
+  g_assert_cmpstr (json_object_get_string_member (obj, "type"), ==, "session");
+  g_assert_cmpint (json_object_get_int_member (obj, "session"), ==, 1);
+  g_assert_cmpstr (json_object_get_string_member (obj, "protocol"), ==, "pop3");
+  g_assert_cmpstr (json_object_get_string_member (obj, "client"), ==, "127.0.0.1:40312");
+  g_assert_cmpstr (json_object_get_string_member (obj, "server"), ==, "127.0.0.1:1110");
+  g_assert_cmpfloat (json_object_get_double_member (obj, "t"), ==, 0.0);
+
+  g_string_truncate (out, 0);
+  session->close_time = 0.9;
+  pl_jsonl_append_end (out, session);
+  g_assert_cmpstr (out->str, ==, "{\"type\":\"end\",\"session\":1,\"t\":0.9}\n");
+}
+
+static void
+test_jsonl_event (void)
+{
+  g_autoptr(PlEvent) event = make_event (PL_EVENT_REPLY, PL_DIR_SERVER, "+OK POP3 server ready\r\n", 0.0004);
+  g_autoptr(GString) out = g_string_new (NULL);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autofree guchar *decoded = NULL;
+  gsize decoded_len;
+  JsonObject *obj;
+
+  pl_event_set_status (event, "+OK");
+  pl_jsonl_append_event (out, event);
+  obj = parse_line (out->str, parser);
+  g_assert_cmpstr (json_object_get_string_member (obj, "type"), ==, "event");
+  g_assert_cmpint (json_object_get_int_member (obj, "session"), ==, 1);
+  g_assert_cmpfloat_with_epsilon (json_object_get_double_member (obj, "t"), 0.0004, 1e-9);
+  g_assert_cmpstr (json_object_get_string_member (obj, "dir"), ==, "S");
+  g_assert_cmpstr (json_object_get_string_member (obj, "kind"), ==, "reply");
+  g_assert_cmpstr (json_object_get_string_member (obj, "status"), ==, "+OK");
+  g_assert_cmpstr (json_object_get_string_member (obj, "text"), ==, "+OK POP3 server ready");
+  g_assert_cmpstr (json_object_get_string_member (obj, "b64"), ==, "K09LIFBPUDMgc2VydmVyIHJlYWR5DQo=");
+  decoded = g_base64_decode (json_object_get_string_member (obj, "b64"), &decoded_len);
+  g_assert_cmpmem (decoded, decoded_len, "+OK POP3 server ready\r\n", 23);
+  g_assert_false (json_object_has_member (obj, "verb"));
+}
+
+static void
+test_jsonl_command_and_note (void)
+{
+  g_autoptr(PlEvent) event = make_event (PL_EVENT_COMMAND, PL_DIR_CLIENT, "USER bob\r\n", 0.0011);
+  g_autoptr(PlEvent) note = pl_event_new_note ("missing 1448 bytes (server to client)");
+  g_autoptr(GString) out = g_string_new (NULL);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  JsonObject *obj;
+
+  pl_event_set_verb (event, "USER", "bob");
+  pl_jsonl_append_event (out, event);
+  obj = parse_line (out->str, parser);
+  g_assert_cmpstr (json_object_get_string_member (obj, "kind"), ==, "command");
+  g_assert_cmpstr (json_object_get_string_member (obj, "verb"), ==, "USER");
+  g_assert_cmpstr (json_object_get_string_member (obj, "args"), ==, "bob");
+  g_assert_cmpstr (json_object_get_string_member (obj, "text"), ==, "USER bob");
+
+  g_string_truncate (out, 0);
+  note->session = 1;
+  note->time = 0.5;
+  pl_jsonl_append_event (out, note);
+  g_assert_cmpstr (out->str, ==,
+                   "{\"type\":\"note\",\"session\":1,\"t\":0.5,\"text\":\"missing 1448 bytes (server to client)\"}\n");
+}
+
+static void
+test_json_escapes (void)
+{
+  g_autoptr(GString) out = g_string_new (NULL);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  const char *text = "q\"b\\s\nn\tt\x01" "caf\xc3\xa9";
+
+  pl_json_append_string (out, text, -1);
+  g_assert_cmpstr (out->str, ==, "\"q\\\"b\\\\s\\nn\\tt\\u0001caf\xc3\xa9\"");
+  json_parser_load_from_data (parser, out->str, -1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (json_node_get_string (json_parser_get_root (parser)), ==, text);
+}
+
+static void
+test_text_multiline (void)
+{
+  g_autoptr(PlSession) session = pl_session_new (PL_PROTOCOL_POP3, "c", "s", 10.0);
+  g_autoptr(PlEvent) event = make_event (PL_EVENT_REPLY, PL_DIR_SERVER, "+OK\r\n1 498\r\n2 912\r\n.\r\n", 10.25);
+  g_autoptr(PlEvent) cmd = make_event (PL_EVENT_COMMAND, PL_DIR_CLIENT, "list\r\n", 10.125);
+  g_autoptr(GString) out = g_string_new (NULL);
+
+  pl_event_set_verb (cmd, "list", "");
+  pl_text_append_event (out, session, cmd, 10.0, PL_WRITER_FLAGS_NONE);
+  pl_text_append_event (out, session, event, 10.0, PL_WRITER_FLAGS_NONE);
+  g_assert_cmpstr (out->str, ==,
+                   "    0.125 C: list\n"
+                   "    0.250 S: +OK\n"
+                   "             1 498\n"
+                   "             2 912\n"
+                   "             .\n");
+
+  g_string_truncate (out, 0);
+  pl_text_append_event (out, session, cmd, 10.0, PL_WRITER_FLAGS_EXPLAIN | PL_WRITER_FLAGS_SESSION_IDS);
+  g_assert_true (g_str_has_prefix (out->str, "    0.125 #1   C: list\n"));
+  g_assert_nonnull (strstr (out->str, "RFC 1939"));
+}
+
+static void
+test_writer_streams (void)
+{
+  g_autoptr(PlTrace) trace = pl_trace_new (FALSE);
+  char *buf = NULL;
+  size_t size = 0;
+  FILE *stream = open_memstream (&buf, &size);
+  PlWriter *writer = pl_writer_new (stream, PL_WRITER_JSONL, PL_WRITER_FLAGS_NONE);
+  g_autoptr(PlEvent) event = make_event (PL_EVENT_REPLY, PL_DIR_SERVER, "+OK\r\n", 1.0);
+  g_auto(GStrv) lines = NULL;
+  PlSession *s;
+
+  pl_writer_attach (writer, trace);
+  s = pl_trace_open_session (trace, PL_PROTOCOL_POP3, "a:1", "b:2", 1.0);
+  pl_trace_add_event (trace, s, event);
+  pl_trace_close_session (trace, s, 2.0);
+  pl_writer_free (writer);
+  fclose (stream);
+
+  lines = g_strsplit (buf, "\n", -1);
+  g_assert_cmpuint (g_strv_length (lines), ==, 4);
+  g_assert_true (g_str_has_prefix (lines[0], "{\"type\":\"session\""));
+  g_assert_true (g_str_has_prefix (lines[1], "{\"type\":\"event\""));
+  g_assert_cmpstr (lines[2], ==, "{\"type\":\"end\",\"session\":1,\"t\":2.0}");
+  g_assert_cmpstr (lines[3], ==, "");
+  free (buf);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/core/writer/jsonl/session", test_jsonl_session);
+  g_test_add_func ("/core/writer/jsonl/event", test_jsonl_event);
+  g_test_add_func ("/core/writer/jsonl/command-and-note", test_jsonl_command_and_note);
+  g_test_add_func ("/core/writer/json/escapes", test_json_escapes);
+  g_test_add_func ("/core/writer/text/multi-line", test_text_multiline);
+  g_test_add_func ("/core/writer/streams", test_writer_streams);
+  return g_test_run ();
+}
