@@ -22,12 +22,17 @@ PlMailStore *pl_maildir_store_new         (const char     *root,
 const char  *pl_maildir_store_get_root    (PlMaildirStore *self);
 /* TRUE when the store has no users yet (a new data folder, to be seeded). */
 gboolean     pl_maildir_store_is_empty    (PlMaildirStore *self);
-/* Adds @user to the users file (durably) and creates their Maildir. */
+/*
+ * Adds @user to the users file (durably: a new file, fsynced, renamed over
+ * the old one), or changes an existing user's password, and creates their
+ * Maildir. A name other than letters, digits, '.', '_', '-' (not starting
+ * with '.') fails with PL_STORE_ERROR_INVALID, so none can leave ROOT/mail.
+ */
 gboolean     pl_maildir_store_add_user    (PlMaildirStore *self,
                                            const char     *user,
                                            const char     *password,
                                            GError        **error);
-/* The path of @user's Maildir. */
+/* The path of @user's Maildir (ROOT/mail/USER), or NULL when @user is not a valid name. */
 char        *pl_maildir_store_dup_maildir (PlMaildirStore *self,
                                            const char     *user);
 
