@@ -145,7 +145,11 @@ pl_engine_get_output (PlEngine *self,
   return priv->output->data + priv->output_start;
 }
 
-/* The driver has sent @len octets of the output. */
+/*
+ * The driver has sent @len octets of the output. Once all of it is sent, an
+ * engine that held input back (to bound its output) may queue more: call
+ * pl_engine_get_output() again after this.
+ */
 void
 pl_engine_consume_output (PlEngine *self,
                           gsize     len)
@@ -160,6 +164,8 @@ pl_engine_consume_output (PlEngine *self,
     {
       g_byte_array_set_size (priv->output, 0);
       priv->output_start = 0;
+      if (len > 0 && !priv->finished && PL_ENGINE_GET_CLASS (self)->output_drained != NULL)
+        PL_ENGINE_GET_CLASS (self)->output_drained (self);
     }
 }
 

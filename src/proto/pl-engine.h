@@ -43,6 +43,13 @@ struct _PlEngineClass
   void        (*connection_lost) (PlEngine     *self);
   const char *(*state_name)      (PlEngine     *self,
                                   guint         state);
+  /*
+   * Optional: all output so far has been sent (pl_engine_consume_output()
+   * emptied it). An engine that stopped reading input to bound its pending
+   * output carries on here; anything it queues is there for the driver's
+   * next pl_engine_get_output().
+   */
+  void        (*output_drained)  (PlEngine     *self);
 };
 
 PlProtocol    pl_engine_get_protocol     (PlEngine          *self);

@@ -95,6 +95,10 @@ pl_line_reader_feed (PlLineReader *self,
   g_return_if_fail (self != NULL);
   g_return_if_fail (data != NULL || len == 0);
 
+  /* memchr() and memcpy() must not see a NULL pointer, even for 0 octets. */
+  if (len == 0)
+    return;
+
   if (self->discarding && !self->prefix_ready)
     {
       const guint8 *lf = memchr (data, '\n', len);
@@ -113,22 +117,26 @@ pl_line_reader_feed (PlLineReader *self,
   g_byte_array_append (self->buffer, data, len);
 }
 
+/*
+ * A line's content (before its terminator) holds no LF, so every CR in it is
+ * a lone one ("a\rb", and the first CR of "a\r\r\n"). The one exception is
+ * the last octet of an over-long line's kept prefix, whose LF may simply
+ * have been cut off: @trailing_cr_ok says so.
+ */
 static PlLineFlags
 flags_for (const guint8 *data,
-           gsize         len)
+           gsize         len,
+           gboolean      trailing_cr_ok)
 {
   PlLineFlags flags = PL_LINE_NONE;
+  gsize scan_len = len;
 
   if (memchr (data, '\0', len) != NULL)
     flags |= PL_LINE_HAS_NUL;
-  for (const guint8 *cr = memchr (data, '\r', len); cr != NULL;
-       cr = memchr (cr + 1, '\r', len - (gsize) (cr + 1 - data)))
-    {
-      if (cr + 1 >= data + len)
-        break;
-      flags |= PL_LINE_LONE_CR;
-      break;
-    }
+  if (trailing_cr_ok && scan_len > 0 && data[scan_len - 1] == '\r')
+    scan_len--;
+  if (memchr (data, '\r', scan_len) != NULL)
+    flags |= PL_LINE_LONE_CR;
   return flags;
 }
 
@@ -158,7 +166,7 @@ pl_line_reader_next (PlLineReader *self,
       line->len = self->prefix_len;
       line->raw_len = self->prefix_len;
       line->discarded = self->discarded;
-      line->flags = PL_LINE_TOO_LONG | flags_for (self->prefix, self->prefix_len);
+      line->flags = PL_LINE_TOO_LONG | flags_for (self->prefix, self->prefix_len, TRUE);
       self->discarding = FALSE;
       self->prefix_ready = FALSE;
       self->discarded = 0;
@@ -209,7 +217,7 @@ pl_line_reader_next (PlLineReader *self,
       line->len = line->raw_len - 1;
       line->flags |= PL_LINE_BARE_LF;
     }
-  line->flags |= flags_for (base, line->len);
+  line->flags |= flags_for (base, line->len, FALSE);
   self->start += line->raw_len;
   self->scanned = 0;
   return TRUE;

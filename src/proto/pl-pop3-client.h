@@ -40,13 +40,26 @@ G_DECLARE_FINAL_TYPE (PlPop3Client, pl_pop3_client, PL, POP3_CLIENT, PlEngine)
  * A client that logs in, lists the maildrop, retrieves every message (and
  * deletes it, if asked), and quits: USER, PASS, LIST, RETR n [DELE n]...,
  * QUIT. On "-ERR" it quits and finishes as failed. The config is copied.
+ *
+ * With a script, every line is sent whatever the reply to the one before
+ * (an "-ERR" is remembered, see pl_pop3_client_get_error()), and the
+ * client finishes, not failed, after the last reply; it fails only when
+ * the connection drops before that.
  */
 PlEngine *pl_pop3_client_new             (const PlPop3ClientConfig *config);
+/* How many RETR were answered "+OK" so far. */
 guint     pl_pop3_client_get_n_messages  (PlPop3Client             *self);
-/* The n-th retrieved message (0-based), un-dot-stuffed, CRLF line ends. */
+/*
+ * The n-th retrieved message (0-based), un-dot-stuffed, CRLF line ends as
+ * the server sent them. Borrowed (lives as long as the client), or NULL.
+ */
 GBytes   *pl_pop3_client_get_message     (PlPop3Client             *self,
                                           guint                     index);
-/* The text of the last "-ERR" reply, or NULL. */
+/*
+ * The status line of the last "-ERR" (or unreadable) reply without its line
+ * end, "-ERR [AUTH] invalid user name or password", or why the session broke
+ * off; NULL while all goes well.
+ */
 const char *pl_pop3_client_get_error     (PlPop3Client             *self);
 
 G_END_DECLS

@@ -23,6 +23,14 @@ typedef struct {
   guint       max_auth_failures;
 } PlPop3ServerConfig;
 
+/*
+ * The longest command line the server reads, CRLF included. RFC 2449
+ * section 4 caps commands at 255 octets; real clients stay well under it,
+ * but a person at telnet may paste something longer, so the server is
+ * lenient up to here before it answers "-ERR line too long".
+ */
+#define PL_POP3_SERVER_MAX_COMMAND_LINE 512
+
 #define PL_POP3_SERVER_DEFAULT_AUTH_DELAY_MS 1000
 #define PL_POP3_SERVER_DEFAULT_MAX_AUTH_FAILURES 3
 
@@ -35,10 +43,17 @@ G_DECLARE_FINAL_TYPE (PlPop3Server, pl_pop3_server, PL, POP3_SERVER, PlEngine)
  * (the textbook's wording, a 1 s delay after a failed login). The config is
  * copied. Drive it with the PlEngine calls: pl_engine_start() sends the
  * greeting.
+ *
+ * Pipelined commands are answered in order, but once 64 KiB of output wait
+ * to be sent the server reads no further commands until the driver has sent
+ * them (pl_engine_consume_output() lets it carry on). A driver keeps memory
+ * bounded by reading no more from the client while output is pending.
  */
 PlEngine          *pl_pop3_server_new       (PlMailStore              *store,
                                              const PlPop3ServerConfig *config);
+/* The RFC 1939 section 3 state the session is in (the engine's state, as an enum). */
 PlPop3ServerState  pl_pop3_server_get_state (PlPop3Server             *self);
+/* The user logged in (PASS or AUTH PLAIN succeeded), or NULL before that. */
 const char        *pl_pop3_server_get_user  (PlPop3Server             *self);
 
 G_END_DECLS
