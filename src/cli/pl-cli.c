@@ -5,6 +5,7 @@
 #include "pl-cli.h"
 
 #include <stdio.h>
+#include <string.h>
 
 void
 pl_cli_error (const char *command,
@@ -79,4 +80,86 @@ pl_cli_parse_options (const char          *command,
       return FALSE;
     }
   return TRUE;
+}
+
+/* The curl -v look: "*" for what happens around the dialogue, "C:"/"S:" for each line of it. */
+static void
+print_prefixed (FILE       *out,
+                const char *prefix,
+                const char *text)
+{
+  const char *p = text;
+
+  for (;;)
+    {
+      const char *nl = strchr (p, '\n');
+
+      fputs (prefix, out);
+      if (nl == NULL)
+        {
+          fputs (p, out);
+          fputc ('\n', out);
+          break;
+        }
+      fwrite (p, 1, (gsize) (nl - p), out);
+      fputc ('\n', out);
+      p = nl + 1;
+    }
+}
+
+static void
+on_text_session_opened (PlSession *session,
+                        gpointer   user_data)
+{
+  PlCliDialoguePrinter *printer = user_data;
+
+  fprintf (printer->out, "* Connected to %s (%s) from %s\n", printer->host, session->server, session->client);
+  fflush (printer->out);
+}
+
+static void
+on_text_event_added (PlSession *session,
+                     PlEvent   *event,
+                     gpointer   user_data)
+{
+  PlCliDialoguePrinter *printer = user_data;
+  const char *prefix;
+
+  switch (event->dir)
+    {
+    case PL_DIR_CLIENT: prefix = "C: "; break;
+    case PL_DIR_SERVER: prefix = "S: "; break;
+    case PL_DIR_NONE:
+    default:            prefix = "* "; break;
+    }
+  print_prefixed (printer->out, prefix, event->text);
+  fflush (printer->out);
+}
+
+static void
+on_text_session_closed (PlSession *session,
+                        gpointer   user_data)
+{
+  PlCliDialoguePrinter *printer = user_data;
+
+  fprintf (printer->out, "* Connection closed\n");
+  fflush (printer->out);
+}
+
+static const PlTraceListener text_listener = {
+  on_text_session_opened,
+  on_text_event_added,
+  on_text_session_closed,
+};
+
+/*
+ * Prints each event of @trace to @printer->out as it happens, the way curl -v
+ * shows a dialogue: "C: " and "S: " before each line, "* " before what
+ * happens around it. Returns the listener id, for pl_trace_remove_listener().
+ */
+gulong
+pl_cli_print_dialogue (PlTrace              *trace,
+                       PlCliDialoguePrinter *printer)
+{
+  return pl_trace_add_listener (trace, &text_listener, printer);
 }

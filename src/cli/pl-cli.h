@@ -2,7 +2,11 @@
 /* What postlab-cli's subcommands share: exit codes, the command table entry, option helpers. */
 #pragma once
 
+#include <stdio.h>
+
 #include <glib.h>
+
+#include "pl-trace.h"
 
 G_BEGIN_DECLS
 
@@ -26,6 +30,8 @@ int  pl_cmd_serve (int    argc,
                    char **argv);
 int  pl_cmd_fetch (int    argc,
                    char **argv);
+int  pl_cmd_textbook (int    argc,
+                      char **argv);
 
 /*
  * Parses a subcommand's options with GOptionContext. "--help" (and "-h")
@@ -49,5 +55,14 @@ int      pl_cli_usage_error   (const char          *command,
 void     pl_cli_error         (const char          *command,
                                const char          *format,
                                ...) G_GNUC_PRINTF (2, 3);
+
+/* Where pl_cli_print_dialogue() prints, and the host name it says it connected to. */
+typedef struct {
+  FILE       *out;
+  const char *host;
+} PlCliDialoguePrinter;
+
+gulong   pl_cli_print_dialogue (PlTrace              *trace,
+                                PlCliDialoguePrinter *printer);
 
 G_END_DECLS

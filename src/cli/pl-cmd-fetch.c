@@ -120,81 +120,6 @@ parse_target (const char   *url,
   return TRUE;
 }
 
-/* The curl -v look: "*" for what happens around the dialogue, "C:"/"S:" for each line of it. */
-typedef struct {
-  FILE *out;
-  const char *host;
-} TextPrinter;
-
-static void
-print_prefixed (FILE       *out,
-                const char *prefix,
-                const char *text)
-{
-  const char *p = text;
-
-  for (;;)
-    {
-      const char *nl = strchr (p, '\n');
-
-      fputs (prefix, out);
-      if (nl == NULL)
-        {
-          fputs (p, out);
-          fputc ('\n', out);
-          break;
-        }
-      fwrite (p, 1, (gsize) (nl - p), out);
-      fputc ('\n', out);
-      p = nl + 1;
-    }
-}
-
-static void
-on_text_session_opened (PlSession *session,
-                        gpointer   user_data)
-{
-  TextPrinter *printer = user_data;
-
-  fprintf (printer->out, "* Connected to %s (%s) from %s\n", printer->host, session->server, session->client);
-  fflush (printer->out);
-}
-
-static void
-on_text_event_added (PlSession *session,
-                     PlEvent   *event,
-                     gpointer   user_data)
-{
-  TextPrinter *printer = user_data;
-  const char *prefix;
-
-  switch (event->dir)
-    {
-    case PL_DIR_CLIENT: prefix = "C: "; break;
-    case PL_DIR_SERVER: prefix = "S: "; break;
-    case PL_DIR_NONE:
-    default:            prefix = "* "; break;
-    }
-  print_prefixed (printer->out, prefix, event->text);
-  fflush (printer->out);
-}
-
-static void
-on_text_session_closed (PlSession *session,
-                        gpointer   user_data)
-{
-  TextPrinter *printer = user_data;
-
-  fprintf (printer->out, "* Connection closed\n");
-  fflush (printer->out);
-}
-
-static const PlTraceListener text_listener = {
-  on_text_session_opened,
-  on_text_event_added,
-  on_text_session_closed,
-};
-
 static gboolean
 save_messages (PlPop3Client  *client,
                const char    *dir,
@@ -247,7 +172,7 @@ pl_cmd_fetch (int    argc,
   g_autoptr(GError) error = NULL;
   g_autofree char *problem = NULL;
   PlPop3ClientConfig config = { 0 };
-  TextPrinter printer = { stdout, NULL };
+  PlCliDialoguePrinter printer = { stdout, NULL };
   gulong listener_id = 0;
   gboolean ran;
   const char *refusal;
@@ -280,7 +205,7 @@ pl_cmd_fetch (int    argc,
   else
     {
       printer.host = target.host;
-      listener_id = pl_trace_add_listener (trace, &text_listener, &printer);
+      listener_id = pl_cli_print_dialogue (trace, &printer);
     }
 
   ran = pl_net_client_run (engine, target.host, target.port, trace, NULL, &error);

@@ -18,6 +18,8 @@ static const PlCliCommand commands[] = {
     "Run the textbook's receiving mail server (POP3) on real loopback sockets", pl_cmd_serve },
   { "fetch", "pop3://USER:PASS@HOST[:PORT] [--delete] [--json]",
     "Fetch every message with Postlab's own POP3 client, showing the dialogue", pl_cmd_fetch },
+  { "textbook", "[HOST[:PORT]]",
+    "Type the textbook's POP3 session (user bob, pass hungry, list, retr 1, ...) against a server", pl_cmd_textbook },
   { "help", "[COMMAND]",
     "Show this overview, or the options of one command", run_help },
 };
@@ -42,7 +44,7 @@ print_overview (FILE *out)
            "\n"
            "Commands:\n");
   for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
-    fprintf (out, "  %-6s %s\n         %s\n", commands[i].name, commands[i].synopsis, commands[i].summary);
+    fprintf (out, "  %-8s %s\n           %s\n", commands[i].name, commands[i].synopsis, commands[i].summary);
   fprintf (out,
            "\n"
            "'postlab-cli help COMMAND' (or 'postlab-cli COMMAND --help') lists a command's options.\n"

@@ -199,7 +199,42 @@ def test_listen_one_address():
         check("[::1]" not in out, out)
 
 
+def test_textbook_command():
+    """`postlab-cli textbook` types the figure's session and prints it as the figure does."""
+    with Server(CLI) as server:
+        messages = server.textbook_messages()
+        result = subprocess.run([CLI, "textbook", "127.0.0.1:%d" % server.port],
+                                capture_output=True, text=True, timeout=30)
+        check_equal(result.returncode, 0, "exit status (stderr: %s)" % result.stderr)
+        lines = result.stdout.splitlines()
+        dialogue = [l for l in lines if l.startswith(("C: ", "S: "))]
+        check_equal(dialogue[:11], [
+            "S: +OK POP3 server ready", "C: user bob", "S: +OK", "C: pass hungry",
+            "S: +OK user successfully logged on", "C: list", "S: +OK 2 messages (1410 octets)",
+            "S: 1 498", "S: 2 912", "S: .", "C: retr 1"], "the start of the dialogue")
+        check_equal([l for l in dialogue if l.startswith("C: ")],
+                    ["C: user bob", "C: pass hungry", "C: list", "C: retr 1", "C: dele 1",
+                     "C: retr 2", "C: dele 2", "C: quit"], "the commands typed")
+        check_equal(dialogue[-1], "S: +OK POP3 server signing off", "the last reply")
+        # The messages are shown as they are, the stuffing taken away.
+        for message in messages:
+            for line in message.decode().split("\r\n")[:-1]:
+                check("S: " + line in dialogue, "message line %r shown" % line)
+        check_equal(server.messages_on_disk(), [], "messages left after QUIT")
+
+        again = subprocess.run([CLI, "textbook", "127.0.0.1:%d" % server.port],
+                               capture_output=True, text=True, timeout=30)
+        check_equal(again.returncode, 0, "a second run still ends normally")
+        check("S: -ERR no such message, only 0 messages in maildrop" in again.stdout,
+              "an empty maildrop answers RETR with -ERR:\n" + again.stdout)
+
+    bad = subprocess.run([CLI, "textbook", "not a host:x"], capture_output=True, text=True, timeout=30)
+    check_equal(bad.returncode, 2, "a bad HOST:PORT is a usage error")
+    check("textbook" in bad.stderr, bad.stderr)
+
+
 run_tests([
+    ("postlab-cli textbook prints the figure's session", test_textbook_command),
     ("textbook session, QUIT deletes", test_textbook_session),
     ("cut off before QUIT deletes nothing", test_cut_off_before_quit_deletes_nothing),
     ("Ctrl-C with an open session deletes nothing", test_ctrl_c_with_open_session_deletes_nothing),
