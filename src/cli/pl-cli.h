@@ -32,6 +32,8 @@ int  pl_cmd_fetch (int    argc,
                    char **argv);
 int  pl_cmd_textbook (int    argc,
                       char **argv);
+int  pl_cmd_send (int    argc,
+                  char **argv);
 
 /*
  * Parses a subcommand's options with GOptionContext. "--help" (and "-h")

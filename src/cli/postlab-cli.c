@@ -14,10 +14,12 @@ static int run_help (int argc, char **argv);
 
 /* Adding a command is adding a row (and its pl-cmd-NAME.c). */
 static const PlCliCommand commands[] = {
-  { "serve", "[--data DIR] [--listen ADDR] [--pop3-port N] [--verbose]",
-    "Run the textbook's receiving mail server (POP3) on real loopback sockets", pl_cmd_serve },
+  { "serve", "[--world FILE] [--data DIR] [--listen ADDR] [--port SERVER:SERVICE=N] [--verbose]",
+    "Run the world's mail servers (SMTP push, relay, POP3) on real loopback sockets", pl_cmd_serve },
   { "fetch", "pop3://USER:PASS@HOST[:PORT] [--delete] [--json]",
     "Fetch every message with Postlab's own POP3 client, showing the dialogue", pl_cmd_fetch },
+  { "send", "--from ADDR --to ADDR... [--subject S] [--body-file F|-] [--server HOST:PORT] [--auth USER:PASS]",
+    "Send a message with Postlab's own SMTP client, showing the dialogue", pl_cmd_send },
   { "textbook", "[HOST[:PORT]]",
     "Type the textbook's POP3 session (user bob, pass hungry, list, retr 1, ...) against a server", pl_cmd_textbook },
   { "help", "[COMMAND]",

@@ -195,11 +195,31 @@ pl_trace_open_session (PlTrace    *self,
                        const char *server,
                        double      time)
 {
-  PlSession *session;
+  g_autoptr(PlSession) session = NULL;
 
   g_return_val_if_fail (PL_IS_TRACE (self), NULL);
 
   session = pl_session_new (protocol, client, server, time);
+  return pl_trace_add_session (self, session);
+}
+
+/*
+ * pl_trace_add_session:
+ * Opens @session, made with pl_session_new() and filled in beforehand (its
+ * hop, its hosts), as pl_trace_open_session() does: it gets the next id and
+ * the listeners hear of it, so a writer's session line already shows the
+ * hop. The trace takes a reference. Returns @session, borrowed as
+ * pl_trace_open_session()'s result is.
+ */
+PlSession *
+pl_trace_add_session (PlTrace   *self,
+                      PlSession *session)
+{
+  g_return_val_if_fail (PL_IS_TRACE (self), NULL);
+  g_return_val_if_fail (session != NULL, NULL);
+  g_return_val_if_fail (session->id == 0, NULL);
+
+  pl_session_ref (session);
   session->id = self->next_session_id++;
   self->n_sessions++;
   g_hash_table_insert (self->sessions, GUINT_TO_POINTER (session->id), session);

@@ -48,6 +48,9 @@ PlSession  *pl_trace_open_session   (PlTrace                *self,
                                      const char             *client,
                                      const char             *server,
                                      double                  time);
+/* Opens a session made with pl_session_new() and filled in (hop, hosts) first; the trace takes a ref. */
+PlSession  *pl_trace_add_session    (PlTrace                *self,
+                                     PlSession              *session);
 void        pl_trace_add_event      (PlTrace                *self,
                                      PlSession              *session,
                                      PlEvent                *event);

@@ -100,6 +100,9 @@ pl_jsonl_append_event (GString       *out,
     {
       g_string_append_printf (out, "{\"type\":\"note\",\"session\":%u,\"t\":", event->session);
       append_time (out, event->time);
+      /* A note with a verb says what it is about for a machine too ("MAILBOX", "DNS"). */
+      append_field (out, "verb", event->verb);
+      append_field (out, "args", event->args);
       append_field (out, "text", event->text);
       g_string_append (out, "}\n");
       return;

@@ -16,6 +16,7 @@ struct _PlConnection
   GMainContext           *context;
   PlEngine               *engine;
   gboolean                engine_is_server;
+  PlHop                   hop;
   PlTrace                *trace;
   PlSession              *session;
   char                   *local_endpoint;
@@ -209,6 +210,15 @@ pl_connection_set_max_pending_output (PlConnection *self,
 {
   g_return_if_fail (PL_IS_CONNECTION (self));
   self->max_pending_output = MAX (max_octets, 1);
+}
+
+void
+pl_connection_set_hop (PlConnection *self,
+                       PlHop         hop)
+{
+  g_return_if_fail (PL_IS_CONNECTION (self));
+  g_return_if_fail (!self->started);
+  self->hop = hop;
 }
 
 void
@@ -620,14 +630,16 @@ pl_connection_start (PlConnection *self)
 
   self->started = TRUE;
   protocol = pl_engine_get_protocol (self->engine);
+  /* Filled in before the trace has it, so that the listeners' session line shows the hop. */
   if (self->engine_is_server)
-    self->session = pl_trace_open_session (self->trace, protocol, self->remote_endpoint,
-                                           self->local_endpoint, wall_clock_now ());
+    self->session = pl_session_new (protocol, self->remote_endpoint, self->local_endpoint,
+                                    wall_clock_now ());
   else
-    self->session = pl_trace_open_session (self->trace, protocol, self->local_endpoint,
-                                           self->remote_endpoint, wall_clock_now ());
-  /* The trace lends the session only while it is open; we need it until the end. */
-  pl_session_ref (self->session);
+    self->session = pl_session_new (protocol, self->local_endpoint, self->remote_endpoint,
+                                    wall_clock_now ());
+  self->session->hop = self->hop;
+  /* Our reference keeps it after the trace lets an unretained session go. */
+  pl_trace_add_session (self->trace, self->session);
 
   pl_engine_set_event_func (self->engine, on_engine_event, self);
   touch (self);

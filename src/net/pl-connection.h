@@ -54,6 +54,9 @@ void          pl_connection_set_idle_timeout     (PlConnection           *self,
                                                   guint                   milliseconds);
 void          pl_connection_set_max_pending_output (PlConnection         *self,
                                                   gsize                   max_octets);
+/* Which hop of the mail path the session is (submission, relay, access); set before pl_connection_start(). */
+void          pl_connection_set_hop              (PlConnection           *self,
+                                                  PlHop                   hop);
 void          pl_connection_set_closed_func      (PlConnection           *self,
                                                   PlConnectionClosedFunc  func,
                                                   gpointer                user_data);

@@ -15,6 +15,7 @@ G_BEGIN_DECLS
 typedef struct {
   guint connect_timeout_ms;  /* 0: PL_NET_CLIENT_DEFAULT_CONNECT_TIMEOUT_MS */
   guint idle_timeout_ms;     /* 0: PL_NET_CLIENT_DEFAULT_IDLE_TIMEOUT_MS */
+  PlHop hop;                 /* the session's hop in the trace (submission, relay, access); 0: unknown */
 } PlNetClientConfig;
 
 /*
@@ -39,5 +40,27 @@ gboolean pl_net_client_run (PlEngine                *engine,
                             PlTrace                 *trace,
                             const PlNetClientConfig *config,
                             GError                 **error);
+
+/*
+ * pl_net_client_run_async:
+ * The same dialogue without blocking: connects and drives @engine in the
+ * thread-default main context of the caller (a server's main loop: the
+ * relay), then calls @callback there; get the outcome with
+ * pl_net_client_run_finish(), which says what pl_net_client_run() returns.
+ * A connection that cannot be made is still a session of @trace, with a
+ * note saying why, so a transcript shows the attempt. Cancelling
+ * @cancellable ends the dialogue at once through the engine's
+ * connection-lost path (G_IO_ERROR_CANCELLED).
+ */
+void     pl_net_client_run_async  (PlEngine                *engine,
+                                   const char              *host,
+                                   guint16                  port,
+                                   PlTrace                 *trace,
+                                   const PlNetClientConfig *config,
+                                   GCancellable            *cancellable,
+                                   GAsyncReadyCallback      callback,
+                                   gpointer                 user_data);
+gboolean pl_net_client_run_finish (GAsyncResult            *result,
+                                   GError                 **error);
 
 G_END_DECLS

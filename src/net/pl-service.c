@@ -19,6 +19,8 @@ struct _PlService
   PlProtocol           protocol;
   PlTrace             *trace;
   PlServiceEngineFunc  engine_func;
+  PlServicePeerEngineFunc peer_engine_func;
+  PlHop                hop;
   gpointer             user_data;
   GDestroyNotify       destroy;
 
@@ -197,7 +199,14 @@ on_incoming (GSocketService    *socket_service,
       return TRUE;
     }
 
-  engine = self->engine_func (self, self->user_data);
+  if (self->peer_engine_func != NULL)
+    {
+      g_autoptr(GSocketAddress) remote = g_socket_connection_get_remote_address (socket_connection, NULL);
+
+      engine = self->peer_engine_func (self, remote, self->user_data);
+    }
+  else
+    engine = self->engine_func (self, self->user_data);
   if (engine == NULL)
     {
       refuse (self, socket_connection, "the server could not start a session");
@@ -206,28 +215,28 @@ on_incoming (GSocketService    *socket_service,
 
   connection = pl_connection_new (socket_connection, engine, TRUE, self->trace);
   pl_connection_set_idle_timeout (connection, self->idle_ms);
+  pl_connection_set_hop (connection, self->hop);
   pl_connection_set_closed_func (connection, on_connection_closed, self);
   g_hash_table_add (self->connections, g_object_ref (connection));
   pl_connection_start (connection);
   return TRUE;
 }
 
-PlService *
-pl_service_new (PlProtocol           protocol,
-                PlTrace             *trace,
-                PlServiceEngineFunc  engine_func,
-                gpointer             user_data,
-                GDestroyNotify       destroy)
+static PlService *
+pl_service_new_full (PlProtocol               protocol,
+                     PlTrace                 *trace,
+                     PlServiceEngineFunc      engine_func,
+                     PlServicePeerEngineFunc  peer_engine_func,
+                     gpointer                 user_data,
+                     GDestroyNotify           destroy)
 {
   PlService *self;
-
-  g_return_val_if_fail (PL_IS_TRACE (trace), NULL);
-  g_return_val_if_fail (engine_func != NULL, NULL);
 
   self = g_object_new (PL_TYPE_SERVICE, NULL);
   self->protocol = protocol;
   self->trace = g_object_ref (trace);
   self->engine_func = engine_func;
+  self->peer_engine_func = peer_engine_func;
   self->user_data = user_data;
   self->destroy = destroy;
   self->idle_ms = pl_service_default_idle_timeout (protocol);
@@ -237,6 +246,41 @@ pl_service_new (PlProtocol           protocol,
   self->incoming_id = g_signal_connect (self->socket_service, "incoming",
                                         G_CALLBACK (on_incoming), self);
   return self;
+}
+
+PlService *
+pl_service_new (PlProtocol           protocol,
+                PlTrace             *trace,
+                PlServiceEngineFunc  engine_func,
+                gpointer             user_data,
+                GDestroyNotify       destroy)
+{
+  g_return_val_if_fail (PL_IS_TRACE (trace), NULL);
+  g_return_val_if_fail (engine_func != NULL, NULL);
+
+  return pl_service_new_full (protocol, trace, engine_func, NULL, user_data, destroy);
+}
+
+/* pl_service_new() for a creator that is told the peer's address. */
+PlService *
+pl_service_new_with_peer (PlProtocol               protocol,
+                          PlTrace                 *trace,
+                          PlServicePeerEngineFunc  engine_func,
+                          gpointer                 user_data,
+                          GDestroyNotify           destroy)
+{
+  g_return_val_if_fail (PL_IS_TRACE (trace), NULL);
+  g_return_val_if_fail (engine_func != NULL, NULL);
+
+  return pl_service_new_full (protocol, trace, NULL, engine_func, user_data, destroy);
+}
+
+void
+pl_service_set_hop (PlService *self,
+                    PlHop      hop)
+{
+  g_return_if_fail (PL_IS_SERVICE (self));
+  self->hop = hop;
 }
 
 PlProtocol

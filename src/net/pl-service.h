@@ -22,6 +22,15 @@ typedef PlEngine *(*PlServiceEngineFunc) (PlService *service,
                                           gpointer   user_data);
 
 /*
+ * The same, for a creator that needs to know who connects (to trust a
+ * network, to name the client in a Received: header): @remote is the peer's
+ * address (borrowed; may be NULL when the socket cannot tell).
+ */
+typedef PlEngine *(*PlServicePeerEngineFunc) (PlService      *service,
+                                              GSocketAddress *remote,
+                                              gpointer        user_data);
+
+/*
  * pl_service_new:
  * A service for @protocol that records every connection as a session in
  * @trace. @engine_func makes a new server engine per connection; @destroy,
@@ -35,6 +44,12 @@ PlService  *pl_service_new                 (PlProtocol           protocol,
                                             PlServiceEngineFunc  engine_func,
                                             gpointer             user_data,
                                             GDestroyNotify       destroy);
+/* pl_service_new() for a creator that is told the peer's address. */
+PlService  *pl_service_new_with_peer       (PlProtocol               protocol,
+                                            PlTrace                 *trace,
+                                            PlServicePeerEngineFunc  engine_func,
+                                            gpointer                 user_data,
+                                            GDestroyNotify           destroy);
 /*
  * The idle timeout the protocol's RFC asks for, in ms: SMTP 5 min (RFC 5321
  * 4.5.3.2.7), POP3 10 min (RFC 1939 section 3), IMAP 30 min (RFC 3501 5.4),
@@ -43,6 +58,9 @@ PlService  *pl_service_new                 (PlProtocol           protocol,
 guint       pl_service_default_idle_timeout (PlProtocol          protocol);
 
 PlProtocol  pl_service_get_protocol        (PlService           *self);
+/* Which hop of the mail path the sessions of this service are; PL_HOP_UNKNOWN by default. */
+void        pl_service_set_hop             (PlService           *self,
+                                            PlHop                hop);
 /* Connections beyond @max at once get the refusal line and are closed. 0 means the default. */
 void        pl_service_set_max_connections (PlService           *self,
                                             guint                max);

@@ -223,6 +223,30 @@ pl_memory_store_count (PlMemoryStore *self,
   return entry != NULL ? entry->messages->len : 0;
 }
 
+GArray *
+pl_memory_store_dup_sizes (PlMemoryStore *self,
+                           const char    *user)
+{
+  g_autoptr(GMutexLocker) locker = NULL;
+  PlMemoryUser *entry;
+  GArray *sizes;
+
+  g_return_val_if_fail (PL_IS_MEMORY_STORE (self), NULL);
+  g_return_val_if_fail (user != NULL, NULL);
+
+  sizes = g_array_new (FALSE, FALSE, sizeof (gsize));
+  locker = g_mutex_locker_new (&self->mutex);
+  entry = g_hash_table_lookup (self->users, user);
+  if (entry != NULL)
+    for (guint i = 0; i < entry->messages->len; i++)
+      {
+        PlMemoryMessage *message = g_ptr_array_index (entry->messages, i);
+
+        g_array_append_val (sizes, message->size);
+      }
+  return sizes;
+}
+
 void
 pl_memory_store_release_maildrop (PlMemoryStore *self,
                                   const char    *user)

@@ -17,5 +17,13 @@ void         pl_memory_store_add_user      (PlMemoryStore *self,
 /* How many messages @user's maildrop holds now (0 for an unknown user). */
 guint        pl_memory_store_count         (PlMemoryStore *self,
                                             const char    *user);
+/*
+ * The sizes of @user's messages now, in delivery order, as POP3 counts them
+ * (octets with CRLF line ends, RFC 1939 section 5): a GArray of gsize, empty
+ * for an unknown user. Works while a session holds the maildrop, so the
+ * simulator can show what a mailbox holds after every step.
+ */
+GArray      *pl_memory_store_dup_sizes     (PlMemoryStore *self,
+                                            const char    *user);
 
 G_END_DECLS

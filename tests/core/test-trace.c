@@ -130,6 +130,36 @@ test_trace_remove_listener (void)
   g_string_free (r.log, TRUE);
 }
 
+/* A session filled in before it opens: the listeners already see its hop. */
+static void
+hop_opened (PlSession *session, gpointer user_data)
+{
+  GString *log = user_data;
+  g_string_append_printf (log, "open %u %s;", session->id, pl_hop_to_string (session->hop));
+}
+
+static void
+test_trace_add_session (void)
+{
+  g_autoptr(PlTrace) trace = pl_trace_new (FALSE);
+  g_autoptr(GString) log = g_string_new (NULL);
+  const PlTraceListener listener = { hop_opened, NULL, NULL };
+  g_autoptr(PlSession) first = pl_session_new (PL_PROTOCOL_SMTP, "127.0.0.1:1", "127.0.0.1:2526", 1.0);
+  PlSession *opened;
+
+  pl_trace_open_session (trace, PL_PROTOCOL_POP3, "a", "b", 0.5);
+  pl_trace_add_listener (trace, &listener, log);
+  first->hop = PL_HOP_RELAY;
+  opened = pl_trace_add_session (trace, first);
+  g_assert_true (opened == first);
+  g_assert_cmpuint (first->id, ==, 2);
+  g_assert_cmpstr (log->str, ==, "open 2 relay;");
+  g_assert_true (pl_trace_get_session (trace, 2) == first);
+  pl_trace_close_session (trace, first, 2.0);
+  /* The caller's reference still holds it. */
+  g_assert_cmpfloat (first->close_time, ==, 2.0);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -138,5 +168,6 @@ main (int   argc,
   g_test_add_func ("/core/trace/retained", test_trace_retained);
   g_test_add_func ("/core/trace/streaming", test_trace_streaming);
   g_test_add_func ("/core/trace/remove-listener", test_trace_remove_listener);
+  g_test_add_func ("/core/trace/add-session", test_trace_add_session);
   return g_test_run ();
 }

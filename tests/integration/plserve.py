@@ -59,18 +59,46 @@ def check_equal(got, expected, what):
         raise AssertionError("%s: got %r, expected %r" % (what, got, expected))
 
 
-class Server:
-    """`postlab-cli serve` on a free loopback port with a fresh data folder (or the one given)."""
+# The four services of the default world, as `serve --port SERVER:SERVICE=N` names them.
+SERVICES = ("a.example:smtp", "a.example:pop3", "b.example:smtp", "b.example:pop3")
 
-    def __init__(self, cli, *extra, data=None, auth_delay=50, verbose=False):
+
+def free_ports():
+    """A free loopback port for each service of the default world."""
+    ports = {}
+    while len(set(ports.values())) < len(SERVICES):
+        ports = {service: free_port() for service in SERVICES}
+    return ports
+
+
+def port_args(ports):
+    """`serve` options that put each service of the default world on the port given."""
+    args = []
+    for service, port in ports.items():
+        args += ["--port", "%s=%d" % (service, port)]
+    return args
+
+
+class Server:
+    """`postlab-cli serve` of the default world on free loopback ports with a fresh data folder
+    (or the one given). `ports` (a dict like free_ports() makes) keeps the ports of an earlier
+    run, so that a restart is the same world; `probe` is the service to wait for."""
+
+    def __init__(self, cli, *extra, data=None, auth_delay=50, verbose=False, ports=None,
+                 probe="b.example:pop3"):
         self.tmp = tempfile.mkdtemp(prefix="postlab-test-")
         self.data = data or os.path.join(self.tmp, "data")
         self.stdout_lines = []
         self.stderr_lines = []
         self.proc = None
+        fixed = ports is not None
         for _attempt in range(5):
-            self.port = free_port()
-            args = [cli, "serve", "--data", self.data, "--pop3-port", str(self.port),
+            self.ports = dict(ports) if fixed else free_ports()
+            self.port = self.ports["b.example:pop3"]       # the textbook's POP3 server
+            self.smtp_a = self.ports["a.example:smtp"]     # the sending server (submission)
+            self.smtp_b = self.ports["b.example:smtp"]     # the receiving server
+            self.pop3_a = self.ports["a.example:pop3"]
+            args = [cli, "serve", "--data", self.data, *port_args(self.ports),
                     "--auth-delay", str(auth_delay), *extra]
             if verbose:
                 args.append("--verbose")
@@ -81,10 +109,10 @@ class Server:
             ]
             for reader in self._readers:
                 reader.start()
-            if self._wait_until_answering():
+            if self._wait_until_answering(self.ports[probe]):
                 return
-            # Another test may have taken the port between free_port() and serve: try another.
-            if not any(b"already in use" in line for line in self.stderr_lines):
+            # Another test may have taken a port between free_ports() and serve: try others.
+            if fixed or not any(b"already in use" in line for line in self.stderr_lines):
                 break
         raise AssertionError("postlab-cli serve did not start: exit %r\nstdout: %r\nstderr: %r"
                              % (self.proc.returncode, self.stdout_lines, self.stderr_lines))
@@ -95,7 +123,7 @@ class Server:
             lines.append(line)
         stream.close()
 
-    def _wait_until_answering(self, timeout=10):
+    def _wait_until_answering(self, port, timeout=10):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -103,7 +131,7 @@ class Server:
                     reader.join(timeout=5)
                 return False
             try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as probe:
+                with socket.create_connection(("127.0.0.1", port), timeout=1) as probe:
                     probe.recv(64)
                 return True
             except OSError:
@@ -142,18 +170,49 @@ class Server:
         check(after - before_kib < limit_kib, "RSS %s grew by %d KiB (limit %d KiB)"
               % (what, after - before_kib, limit_kib))
 
-    def maildir(self, user="bob"):
-        return os.path.join(self.data, "mail", user)
+    def domain_folder(self, domain="b.example"):
+        """DATA/DOMAIN: the domain's users file, Maildirs and (a sending server's) queue."""
+        return os.path.join(self.data, domain)
 
-    def messages_on_disk(self, user="bob"):
+    def maildir(self, user="bob", domain="b.example"):
+        return os.path.join(self.data, domain, "mail", user)
+
+    def messages_on_disk(self, user="bob", domain="b.example"):
         """The messages in the user's Maildir (new/ and cur/), CRLF line ends, sorted by size."""
         found = []
         for sub in ("new", "cur"):
-            folder = os.path.join(self.maildir(user), sub)
+            folder = os.path.join(self.maildir(user, domain), sub)
+            if not os.path.isdir(folder):
+                continue
             for name in sorted(os.listdir(folder)):
                 with open(os.path.join(folder, name), "rb") as f:
                     found.append(crlf(f.read()))
         return sorted(found, key=len)
+
+    def queue_files(self, domain="a.example"):
+        """The names of the messages in the domain's queue (DATA/DOMAIN/queue/messages)."""
+        folder = os.path.join(self.data, domain, "queue", "messages")
+        return sorted(os.listdir(folder)) if os.path.isdir(folder) else []
+
+    def wait_for_output(self, text, timeout=10):
+        """Waits until serve's stdout holds @text; returns the output (raises on timeout)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            out = self.stdout()
+            if text in out:
+                return out
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.02)
+        raise AssertionError("serve never printed %r:\n%s\nstderr: %s" % (text, self.stdout(), self.stderr()))
+
+    def kill(self):
+        """SIGKILL: no clean-up at all, as a crash or a power cut would leave things."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        for reader in self._readers:
+            reader.join(timeout=5)
 
     def textbook_messages(self):
         """Message 1 and message 2 as the server seeded them (498 and 912 octets on the wire)."""

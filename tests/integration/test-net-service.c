@@ -727,6 +727,188 @@ test_client_refused (void)
   g_assert_cmpuint (pl_trace_get_n_sessions (trace), ==, 0);
 }
 
+static PlEngine *make_silent (PlService *service,
+                              gpointer   user_data);
+
+/* The asynchronous runner, on this thread's main context (the relay's way). */
+typedef struct {
+  gboolean  done;
+  gboolean  ok;
+  GError   *error;
+} AsyncOutcome;
+
+static void
+on_async_done (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  AsyncOutcome *outcome = user_data;
+
+  outcome->ok = pl_net_client_run_finish (result, &outcome->error);
+  outcome->done = TRUE;
+}
+
+static gboolean
+async_done (gpointer data)
+{
+  return ((AsyncOutcome *) data)->done;
+}
+
+static void
+test_client_run_async (Fixture       *fixture,
+                       gconstpointer  data)
+{
+  g_autoptr(PlEngine) engine = pl_test_echo_new (FALSE);
+  g_autoptr(PlTrace) trace = pl_trace_new (TRUE);
+  PlNetClientConfig config = { 2000, 2000, PL_HOP_RELAY };
+  AsyncOutcome outcome = { 0 };
+  PlSession *session;
+
+  pl_net_client_run_async (engine, "127.0.0.1", fixture->port, trace, &config, NULL, on_async_done, &outcome);
+  g_assert_false (outcome.done);
+  iterate_until (async_done, &outcome);
+  g_assert_no_error (outcome.error);
+  g_assert_true (outcome.ok);
+  g_assert_true (pl_engine_is_finished (engine));
+  session = pl_trace_get_session (trace, 1);
+  g_assert_cmpint (session->hop, ==, PL_HOP_RELAY);
+  g_assert_false (pl_session_is_open (session));
+  g_assert_cmpuint (pl_trace_get_n_events (trace), ==, 5);
+  g_assert_cmpstr (pl_trace_get_event (trace, 4)->text, ==, "+bye");
+}
+
+static guint16
+closed_port (void)
+{
+  g_autoptr(GSocket) probe = NULL;
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) any = g_inet_socket_address_new (loopback, 0);
+  g_autoptr(GSocketAddress) bound = NULL;
+  guint16 port;
+
+  probe = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL);
+  g_assert_true (g_socket_bind (probe, any, TRUE, NULL));
+  bound = g_socket_get_local_address (probe, NULL);
+  port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  g_socket_close (probe, NULL);
+  return port;
+}
+
+static void
+test_client_run_async_refused (void)
+{
+  g_autoptr(PlEngine) engine = pl_test_echo_new (FALSE);
+  g_autoptr(PlTrace) trace = pl_trace_new (TRUE);
+  PlNetClientConfig config = { 2000, 2000, PL_HOP_RELAY };
+  AsyncOutcome outcome = { 0 };
+  guint16 port = closed_port ();
+  g_autofree char *server = g_strdup_printf ("127.0.0.1:%u", port);
+  PlSession *session;
+
+  pl_net_client_run_async (engine, "127.0.0.1", port, trace, &config, NULL, on_async_done, &outcome);
+  iterate_until (async_done, &outcome);
+  g_assert_false (outcome.ok);
+  g_assert_error (outcome.error, PL_NET_ERROR, PL_NET_ERROR_CONNECT);
+  g_clear_error (&outcome.error);
+  /* The attempt is a session of the trace, with a note saying why: a transcript shows it. */
+  g_assert_cmpuint (pl_trace_get_n_sessions (trace), ==, 1);
+  session = pl_trace_get_session (trace, 1);
+  g_assert_cmpstr (session->client, ==, "?");
+  g_assert_cmpstr (session->server, ==, server);
+  g_assert_cmpint (session->hop, ==, PL_HOP_RELAY);
+  g_assert_false (pl_session_is_open (session));
+  g_assert_cmpuint (pl_trace_get_n_events (trace), ==, 1);
+  g_assert_nonnull (strstr (pl_trace_get_event (trace, 0)->text, "connection refused"));
+}
+
+static void
+test_client_run_async_cancel (void)
+{
+  g_autoptr(PlTrace) server_trace = pl_trace_new (FALSE);
+  g_autoptr(PlService) service = pl_service_new (PL_PROTOCOL_POP3, server_trace, make_silent, NULL, NULL);
+  g_autoptr(PlEngine) engine = pl_test_echo_new (FALSE);
+  g_autoptr(PlTrace) trace = pl_trace_new (TRUE);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GError) error = NULL;
+  AsyncOutcome outcome = { 0 };
+  guint16 port = 0;
+
+  g_assert_true (pl_service_listen (service, "127.0.0.1", 0, &port, &error));
+  pl_net_client_run_async (engine, "127.0.0.1", port, trace, NULL, cancellable, on_async_done, &outcome);
+  iterate_for (100);
+  g_assert_false (outcome.done);
+  g_assert_cmpuint (pl_service_get_n_connections (service), ==, 1);
+  g_cancellable_cancel (cancellable);
+  iterate_until (async_done, &outcome);
+  g_assert_error (outcome.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&outcome.error);
+  /* The engine went the connection-lost way; the session is closed with a note. */
+  g_assert_true (pl_engine_is_finished (engine));
+  g_assert_false (pl_session_is_open (pl_trace_get_session (trace, 1)));
+  pl_service_stop (service);
+}
+
+/* A service that is told who connects, and labels its sessions with a hop. */
+typedef struct {
+  char  *peer;
+  PlHop  hop_at_open;
+} PeerSeen;
+
+static PlEngine *
+make_echo_for_peer (PlService      *service,
+                    GSocketAddress *remote,
+                    gpointer        user_data)
+{
+  PeerSeen *seen = user_data;
+
+  g_free (seen->peer);
+  seen->peer = remote != NULL ? pl_endpoint_from_socket_address (remote) : NULL;
+  return pl_test_echo_new (TRUE);
+}
+
+static void
+record_hop (PlSession *session,
+            gpointer   user_data)
+{
+  ((PeerSeen *) user_data)->hop_at_open = session->hop;
+}
+
+static void
+test_service_peer_and_hop (void)
+{
+  g_autoptr(PlTrace) trace = pl_trace_new (TRUE);
+  PeerSeen seen = { NULL, PL_HOP_UNKNOWN };
+  const PlTraceListener listener = { record_hop, NULL, NULL };
+  g_autoptr(PlService) service = pl_service_new_with_peer (PL_PROTOCOL_SMTP, trace, make_echo_for_peer,
+                                                           &seen, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocket) client = NULL;
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) target = NULL;
+  g_autoptr(GSocketAddress) local = NULL;
+  g_autofree char *local_endpoint = NULL;
+  guint16 port = 0;
+
+  pl_trace_add_listener (trace, &listener, &seen);
+  pl_service_set_hop (service, PL_HOP_SUBMISSION);
+  g_assert_true (pl_service_listen (service, "127.0.0.1", 0, &port, &error));
+  target = g_inet_socket_address_new (loopback, port);
+  client = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+  g_assert_true (g_socket_connect (client, target, NULL, &error));
+  local = g_socket_get_local_address (client, &error);
+  local_endpoint = pl_endpoint_from_socket_address (local);
+  while (pl_service_get_n_accepted (service) == 0)
+    g_main_context_iteration (NULL, TRUE);
+
+  g_assert_cmpstr (seen.peer, ==, local_endpoint);
+  /* The hop is there when the listeners first hear of the session (a writer prints it then). */
+  g_assert_cmpint (seen.hop_at_open, ==, PL_HOP_SUBMISSION);
+  g_assert_cmpint (pl_trace_get_session (trace, 1)->hop, ==, PL_HOP_SUBMISSION);
+  g_socket_close (client, NULL);
+  pl_service_stop (service);
+  g_free (seen.peer);
+}
+
 static PlEngine *
 make_silent (PlService *service,
              gpointer   user_data)
@@ -800,6 +982,10 @@ main (int    argc,
   g_test_add_func ("/net/client/connection-refused", test_client_refused);
   FIXTURE_TEST ("/net/client/server-hangs-up", test_client_server_hangs_up);
   g_test_add_func ("/net/client/idle-timeout", test_client_idle);
+  FIXTURE_TEST ("/net/client/run-async", test_client_run_async);
+  g_test_add_func ("/net/client/run-async-refused", test_client_run_async_refused);
+  g_test_add_func ("/net/client/run-async-cancel", test_client_run_async_cancel);
+  g_test_add_func ("/net/service/peer-and-hop", test_service_peer_and_hop);
 
   return g_test_run ();
 }

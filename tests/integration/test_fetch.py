@@ -140,10 +140,11 @@ def test_fetch_locked_maildrop():
 def test_fetch_percent_encoded_credentials():
     # A data folder of our own: a user whose password needs percent-encoding in a URL.
     data = tempfile.mkdtemp(prefix="postlab-fetch-")
-    with open(os.path.join(data, "users"), "w", encoding="utf-8") as users:
+    os.makedirs(os.path.join(data, "b.example"))
+    with open(os.path.join(data, "b.example", "users"), "w", encoding="utf-8") as users:
         users.write("carol:p@ss w:rd%\n")
     for sub in ("tmp", "new", "cur"):
-        os.makedirs(os.path.join(data, "mail", "carol", sub))
+        os.makedirs(os.path.join(data, "b.example", "mail", "carol", sub))
     with Server(CLI, data=data) as server:
         result = fetch("pop3://carol:p%40ss%20w%3Ard%25@127.0.0.1:" + str(server.port))
         check_equal(result.returncode, 0, "exit code; stderr %r; out %r" % (result.stderr, result.stdout))

@@ -11,7 +11,7 @@ import tempfile
 import time
 
 from plserve import (GREETING, LOGGED_ON, SIGNING_OFF, Pop3Raw, Server, check, check_equal,
-                     cli_from_argv, dot_stuff, dot_unstuff, run_tests)
+                     cli_from_argv, dot_stuff, dot_unstuff, free_ports, port_args, run_tests)
 
 CLI = cli_from_argv()
 
@@ -68,8 +68,8 @@ def test_textbook_session():
                          "S: +OK user successfully logged on", "C: list", "1 498", "2 912",
                          "C: retr 1", "C: dele 2", "S: +OK POP3 server signing off"):
             check(expected in out, "verbose transcript lacks %r:\n%s" % (expected, out))
-        check(re.search(r"^\* session \d+: pop3, client 127\.0\.0\.1:\d+, server 127\.0\.0\.1:%d$"
-                        % server.port, out, re.M), "session line in:\n" + out)
+        check(re.search(r"^\* session \d+: pop3, client 127\.0\.0\.1:\d+, server 127\.0\.0\.1:%d, access$"
+                        % server.port, out, re.M), "session line (with the hop) in:\n" + out)
         check(re.search(r"#\d+\s+C: retr 1", out), "session ids on event lines")
 
 
@@ -121,8 +121,11 @@ def test_idle_timeout_deletes_nothing():
 
 def test_seeded_data_folder_layout():
     with Server(CLI) as server:
-        users = open(os.path.join(server.data, "users"), encoding="utf-8").read()
+        users = open(os.path.join(server.domain_folder("b.example"), "users"), encoding="utf-8").read()
         check("bob:hungry" in users, "users file: %r" % users)
+        users = open(os.path.join(server.domain_folder("a.example"), "users"), encoding="utf-8").read()
+        check("alice:crepes" in users, "a.example's users file: %r" % users)
+        check(not os.path.exists(os.path.join(server.data, "users")), "no users file at the top any more")
         check("New data folder" in server.stdout(), server.stdout())
         server.stop()
     # A second start on the same folder does not seed again.
@@ -142,7 +145,9 @@ def test_serve_setup_errors():
             taken.bind(("127.0.0.1", 0))
             taken.listen()
             port = taken.getsockname()[1]
-            result = subprocess.run([CLI, "serve", "--data", data, "--pop3-port", str(port)],
+            others = free_ports()
+            del others["b.example:pop3"]
+            result = subprocess.run([CLI, "serve", "--data", data, *port_args(others), "--pop3-port", str(port)],
                                     capture_output=True, timeout=20)
             check_equal(result.returncode, 2, "exit code for a port in use")
             check(b"127.0.0.1:%d" % port in result.stderr and b"already in use" in result.stderr,
@@ -195,7 +200,9 @@ def test_listen_one_address():
     with Server(CLI, "--listen", "127.0.0.1") as server:
         server.stop()
         out = server.stdout()
-        check_equal(out.count("listening on"), 1, out)
+        # One line per service of the world (two SMTP, two POP3), each on 127.0.0.1 only.
+        check_equal(out.count("listening on 127.0.0.1:"), 4, out)
+        check_equal(out.count("listening on"), 4, out)
         check("[::1]" not in out, out)
 
 
