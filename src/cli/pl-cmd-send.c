@@ -696,7 +696,7 @@ print_summary_text (const PlSmtpClientResult *result)
       g_autofree char *reply = one_line (r->reply);
 
       if (r->verdict == PL_SMTP_VERDICT_DELIVERED)
-        printf ("* %s: delivered (%s)\n", r->address, reply);
+        printf ("* %s: accepted (%s)\n", r->address, reply);
       else if (r->code != 0)
         printf ("* %s: refused%s: %s\n", r->address,
                 r->verdict == PL_SMTP_VERDICT_TEMPORARY ? " for now (try again later)" : "", reply);

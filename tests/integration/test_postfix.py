@@ -327,7 +327,7 @@ def test_two_recipients_one_refused():
         check_equal(result.returncode, 1, "exit code when one recipient is refused; out:\n%s" % out)
         check("S: 550 5.1.1 <nobody@test.example>: Recipient address rejected" in out, out)
         check("* nobody@test.example: refused: 550 5.1.1" in out, out)
-        check("* bob@test.example: delivered (250 2.0.0 Ok: queued as " in out, out)
+        check("* bob@test.example: accepted (250 2.0.0 Ok: queued as " in out, out)
         check(b"550" in result.stderr, "stderr names the refusal: %r" % result.stderr)
         stored = mta.delivered(1)[0]
         check(b"Subject: one of two\n" in stored, stored)

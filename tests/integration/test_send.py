@@ -35,7 +35,7 @@ def test_send_to_bob_then_fetch():
                          "C: EHLO ", "S: 250-PIPELINING", "C: MAIL FROM:<alice@a.example> SIZE=",
                          "C: RCPT TO:<bob@b.example>", "C: DATA", "S: 354", "C: From: alice@a.example",
                          "C: To: bob@b.example", "C: Subject: Lunch?", "C: .", "C: QUIT", "S: 221",
-                         "* Connection closed", "* bob@b.example: delivered (250"):
+                         "* Connection closed", "* bob@b.example: accepted (250"):
             check(expected in out, "send output lacks %r:\n%s" % (expected, out))
         # Wire order: each reply after the command it answers.
         check(out.index("C: DATA") < out.index("S: 354") < out.index("C: From:") < out.index("C: QUIT"), out)
@@ -69,7 +69,7 @@ def test_unknown_user():
                       "--subject", "Half", "--server", "127.0.0.1:%d" % server.smtp_b)
         out = text(result)
         check_equal(result.returncode, 1, "exit code with one refused recipient\n%s" % out)
-        check("* bob@b.example: delivered (250" in out and "* nobody@b.example: refused: 550" in out, out)
+        check("* bob@b.example: accepted (250" in out and "* nobody@b.example: refused: 550" in out, out)
         stored = new_messages(server)
         check_equal(len(stored), 1, "bob got it")
         check(b"\r\nTo: bob@b.example, nobody@b.example\r\n" in stored[0], stored[0])
