@@ -32,8 +32,16 @@ int  pl_cmd_fetch (int    argc,
                    char **argv);
 int  pl_cmd_textbook (int    argc,
                       char **argv);
+int  pl_cmd_trace (int    argc,
+                   char **argv);
+int  pl_cmd_capture (int    argc,
+                     char **argv);
+int  pl_cmd_interfaces (int    argc,
+                        char **argv);
 int  pl_cmd_send (int    argc,
                   char **argv);
+int  pl_cmd_simulate (int    argc,
+                      char **argv);
 
 /*
  * Parses a subcommand's options with GOptionContext. "--help" (and "-h")

@@ -137,6 +137,33 @@ pl_event_get_data (const PlEvent *self,
   return g_bytes_get_data (self->octets, len);
 }
 
+/* Octets shown as they are: printable ASCII and TAB. */
+static const guint8 plain[256] = {
+  ['\t'] = 1,
+  [0x20] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+  1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+  1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+  1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+  1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+  1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x7f is not */
+};
+
+/* g_string_append_len() without its call when the room is there (it mostly is: plain text never grows). */
+static inline void
+append_run (GString    *out,
+            const char *run,
+            gsize       n)
+{
+  if (out->len + n < out->allocated_len)
+    {
+      memcpy (out->str + out->len, run, n);
+      out->len += n;
+      out->str[out->len] = '\0';
+    }
+  else
+    g_string_append_len (out, run, (gssize) n);
+}
+
 /*
  * pl_display_text_from_octets:
  * Turns wire octets into text a person can read: CRLF and bare LF end lines
@@ -165,6 +192,17 @@ pl_display_text_from_octets (const guint8 *data,
         }
       at_line_start = FALSE;
 
+      if (plain[c])
+        {
+          /* Most of any text is plain: copy the whole run at once, not octet by octet. */
+          gsize end = i + 1;
+
+          while (end < len && plain[data[end]])
+            end++;
+          append_run (out, (const char *) data + i, end - i);
+          i = end;
+          continue;
+        }
       if (c == '\r' && i + 1 < len && data[i + 1] == '\n')
         {
           i += 2;

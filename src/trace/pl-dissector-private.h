@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* What the protocol dissectors share: the per-direction stream of units and the class each one fills in. */
+#pragma once
+
+#include "pl-dissector.h"
+
+G_BEGIN_DECLS
+
+/*
+ * One direction of a connection, read unit by unit. The octets of the unit
+ * being read are @pending (from earlier chunks) followed by
+ * @chunk[@unit_start .. @pos); a unit is emitted as one event and the next
+ * begins. Parsers read lines or counted octets through the functions
+ * below, never @chunk directly, so units may span any number of chunks.
+ */
+typedef struct {
+  PlDirection    dir;
+  GByteArray    *pending;
+  const guint8  *chunk;
+  gsize          chunk_len;
+  gsize          unit_start;
+  gsize          pos;
+  gsize          line_start;       /* unit offset where the next line begins */
+  gsize          last_line_start;  /* unit offset of the line last returned */
+  double         time;
+
+  /* Modes every protocol shares, looked after by pl-dissector.c. */
+  gboolean       resync;       /* after a gap: the rest of the cut line is a fragment */
+  gboolean       tls_check;    /* TLS may begin with the next unit: look at its first octets */
+  gboolean       tls;          /* TLS records from here on */
+  gboolean       tls_cipher;   /* this side sent ChangeCipherSpec: handshake records are encrypted */
+  guint64        tls_tail;     /* octets still to come of a record a gap cut */
+  gboolean       opaque;       /* nothing can be read any more: octets are shown as they come */
+} PlStream;
+
+typedef enum {
+  PL_LINE_WAIT = 0,   /* no line end yet: the chunk is used up */
+  PL_LINE_OK,         /* a whole line */
+  PL_LINE_LONG,       /* no line end within the limit: give up on lines here */
+} PlLineResult;
+
+typedef struct {
+  PlProtocol  protocol;
+  gsize       instance_size;
+  void      (*init)        (PlDissector *self);
+  void      (*finalize)    (PlDissector *self);
+  /* Reads one step (a line, or counted octets) of @stream; returns to let pl-dissector.c look at the modes. */
+  void      (*parse)       (PlDissector *self,
+                            PlStream    *stream);
+  /* @missing octets are lost in @stream (a counted unit may keep its place); NULL for the default. */
+  void      (*gap)         (PlDissector *self,
+                            PlStream    *stream,
+                            guint64      missing);
+  /* The unit open in @stream is emitted as far as it goes (a gap, the end); NULL for the default. */
+  void      (*flush)       (PlDissector *self,
+                            PlStream    *stream);
+  /* The other direction is about to be fed: a unit that waited to see what follows must be settled. */
+  void      (*settle)      (PlDissector *self,
+                            PlStream    *stream);
+} PlDissectorClass;
+
+struct _PlDissector {
+  const PlDissectorClass *klass;
+  PlProtocol              protocol;
+  PlDissectorSink         sink;
+  gpointer                user_data;
+  PlStream                client;
+  PlStream                server;
+  gsize                   max_unit;
+  gsize                   max_line;
+  gboolean                encrypted;
+};
+
+extern const PlDissectorClass pl_smtp_dissector_class;
+extern const PlDissectorClass pl_pop3_dissector_class;
+extern const PlDissectorClass pl_imap_dissector_class;
+extern const PlDissectorClass pl_http_dissector_class;
+
+/* Streams. */
+PlStream     *pl_dissector_stream          (PlDissector  *self,
+                                            PlDirection   dir);
+PlStream     *pl_dissector_peer            (PlDissector  *self,
+                                            PlStream     *stream);
+gsize         pl_stream_unit_len           (const PlStream *stream);
+guint8        pl_stream_unit_byte          (const PlStream *stream,
+                                            gsize         index);
+/* The next line of the unit, line end included, contiguous in memory until the next call. */
+PlLineResult  pl_stream_next_line          (PlDissector  *self,
+                                            PlStream     *stream,
+                                            const guint8 **line,
+                                            gsize        *len);
+/* Takes up to @want octets of the chunk into the unit; returns how many. */
+gsize         pl_stream_take               (PlStream     *stream,
+                                            guint64       want);
+/* Takes the rest of the chunk into the unit. */
+void          pl_stream_take_all           (PlStream     *stream);
+gboolean      pl_stream_at_chunk_end       (const PlStream *stream);
+/* The unit's octets when they lie in one piece (after a line was read that began in an earlier chunk, they do). */
+gboolean      pl_stream_unit_contiguous    (const PlStream *stream,
+                                            const guint8 **data,
+                                            gsize        *len);
+/* The unit so far, as an event of @kind with text made from its octets (or @text when not NULL); resets the unit. */
+PlEvent      *pl_stream_take_event         (PlStream     *stream,
+                                            PlEventKind   kind,
+                                            gboolean      unstuff_dots);
+/* The same, but only the octets before the line last returned: that line begins the next unit. */
+PlEvent      *pl_stream_take_event_before_line (PlStream *stream,
+                                            PlEventKind   kind,
+                                            gboolean      unstuff_dots);
+
+/* Output. @event is stamped with the stream's time and handed to the sink; the dissector keeps no ref. */
+void          pl_dissector_emit            (PlDissector  *self,
+                                            PlStream     *stream,
+                                            PlEvent      *event);
+void          pl_dissector_note            (PlDissector  *self,
+                                            double        time,
+                                            const char   *format,
+                                            ...) G_GNUC_PRINTF (3, 4);
+/* The unit open in @stream as it is: a command (client) or reply (server) whose end is not known. */
+void          pl_dissector_flush_plain     (PlDissector  *self,
+                                            PlStream     *stream,
+                                            PlEventKind   kind,
+                                            gboolean      unstuff_dots);
+/* Marks the connection encrypted (once) and tells the sink. */
+void          pl_dissector_mark_encrypted  (PlDissector  *self,
+                                            const char   *how);
+/* Line content without its CRLF or LF. */
+gsize         pl_line_content_len          (const guint8 *line,
+                                            gsize         len);
+/* "client to server" or "server to client". */
+const char   *pl_direction_describe        (PlDirection   dir);
+
+/* TLS records (pl-tls-records.c): one step of a stream in TLS mode, and its gaps and end. */
+gboolean      pl_tls_looks_like_record     (const PlStream *stream);
+void          pl_tls_parse                 (PlDissector  *self,
+                                            PlStream     *stream);
+void          pl_tls_gap                   (PlDissector  *self,
+                                            PlStream     *stream,
+                                            guint64       missing);
+void          pl_tls_flush                 (PlDissector  *self,
+                                            PlStream     *stream);
+
+G_END_DECLS

@@ -1,0 +1,730 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* PlDissector: one TCP connection's two byte streams turned into the model's events, one per protocol unit. */
+#define G_LOG_DOMAIN "postlab-trace"
+
+#include "pl-dissector-private.h"
+
+#include <string.h>
+
+/* No protocol line is this long; past it a unit is shown as it is and the line read on as a fragment. */
+#define MAX_LINE (64 * 1024)
+/* A big unit's buffer is handed to its event rather than copied. */
+#define STEAL_AT (64 * 1024)
+
+/* The protocol nobody recognised: octets shown as they come. */
+static void
+unknown_parse (PlDissector *self,
+               PlStream    *stream)
+{
+  pl_stream_take_all (stream);
+  pl_dissector_emit (self, stream, pl_stream_take_event (stream, PL_EVENT_DATA, FALSE));
+}
+
+static const PlDissectorClass unknown_class = {
+  .protocol = PL_PROTOCOL_UNKNOWN,
+  .instance_size = sizeof (PlDissector),
+  .parse = unknown_parse,
+};
+
+static const PlDissectorClass *
+class_for (PlProtocol protocol)
+{
+  switch (protocol)
+    {
+    case PL_PROTOCOL_SMTP: return &pl_smtp_dissector_class;
+    case PL_PROTOCOL_POP3: return &pl_pop3_dissector_class;
+    case PL_PROTOCOL_IMAP: return &pl_imap_dissector_class;
+    case PL_PROTOCOL_HTTP: return &pl_http_dissector_class;
+    case PL_PROTOCOL_UNKNOWN:
+    default:               return &unknown_class;
+    }
+}
+
+static void
+stream_init (PlStream    *stream,
+             PlDirection  dir)
+{
+  memset (stream, 0, sizeof *stream);
+  stream->dir = dir;
+  stream->pending = g_byte_array_new ();
+}
+
+PlDissector *
+pl_dissector_new (PlProtocol             protocol,
+                  const PlDissectorSink *sink,
+                  gpointer               user_data)
+{
+  const PlDissectorClass *klass = class_for (protocol);
+  PlDissector *self;
+
+  g_return_val_if_fail (sink != NULL, NULL);
+
+  self = g_malloc0 (klass->instance_size);
+  self->klass = klass;
+  self->protocol = protocol;
+  self->sink = *sink;
+  self->user_data = user_data;
+  self->max_unit = PL_DISSECTOR_DEFAULT_MAX_UNIT;
+  self->max_line = MAX_LINE;
+  stream_init (&self->client, PL_DIR_CLIENT);
+  stream_init (&self->server, PL_DIR_SERVER);
+  if (klass->init != NULL)
+    klass->init (self);
+  return self;
+}
+
+void
+pl_dissector_free (PlDissector *self)
+{
+  if (self == NULL)
+    return;
+  if (self->klass->finalize != NULL)
+    self->klass->finalize (self);
+  g_byte_array_unref (self->client.pending);
+  g_byte_array_unref (self->server.pending);
+  g_free (self);
+}
+
+PlProtocol
+pl_dissector_get_protocol (PlDissector *self)
+{
+  g_return_val_if_fail (self != NULL, PL_PROTOCOL_UNKNOWN);
+  return self->protocol;
+}
+
+void
+pl_dissector_set_max_unit (PlDissector *self,
+                           gsize        max_unit)
+{
+  g_return_if_fail (self != NULL);
+  self->max_unit = MAX (max_unit, 64);
+  self->max_line = MIN (MAX_LINE, self->max_unit);
+}
+
+PlStream *
+pl_dissector_stream (PlDissector *self,
+                     PlDirection  dir)
+{
+  return dir == PL_DIR_SERVER ? &self->server : &self->client;
+}
+
+PlStream *
+pl_dissector_peer (PlDissector *self,
+                   PlStream    *stream)
+{
+  return stream == &self->client ? &self->server : &self->client;
+}
+
+const char *
+pl_direction_describe (PlDirection dir)
+{
+  return dir == PL_DIR_SERVER ? "server to client" : "client to server";
+}
+
+/* Streams ------------------------------------------------------------------------------ */
+
+gsize
+pl_stream_unit_len (const PlStream *s)
+{
+  return s->pending->len + (s->pos - s->unit_start);
+}
+
+guint8
+pl_stream_unit_byte (const PlStream *s,
+                     gsize           index)
+{
+  if (index < s->pending->len)
+    return s->pending->data[index];
+  return s->chunk[s->unit_start + (index - s->pending->len)];
+}
+
+gboolean
+pl_stream_at_chunk_end (const PlStream *s)
+{
+  return s->pos >= s->chunk_len;
+}
+
+PlLineResult
+pl_stream_next_line (PlDissector   *self,
+                     PlStream      *s,
+                     const guint8 **line,
+                     gsize         *len)
+{
+  const guint8 *lf;
+  gsize end;
+
+  if (s->pos >= s->chunk_len)
+    return PL_LINE_WAIT;
+  lf = memchr (s->chunk + s->pos, '\n', s->chunk_len - s->pos);
+  if (lf == NULL)
+    {
+      s->pos = s->chunk_len;
+      if (pl_stream_unit_len (s) - s->line_start > self->max_line)
+        return PL_LINE_LONG;
+      return PL_LINE_WAIT;
+    }
+  end = (gsize) (lf - s->chunk) + 1;
+  s->last_line_start = s->line_start;
+  if (s->line_start < s->pending->len)
+    {
+      /* The line began in an earlier chunk: gather the unit so the line is in one piece. */
+      g_byte_array_append (s->pending, s->chunk + s->unit_start, (guint) (end - s->unit_start));
+      s->unit_start = end;
+      s->pos = end;
+      *line = s->pending->data + s->line_start;
+      *len = s->pending->len - s->line_start;
+    }
+  else
+    {
+      gsize at = s->unit_start + (s->line_start - s->pending->len);
+
+      *line = s->chunk + at;
+      *len = end - at;
+      s->pos = end;
+    }
+  s->line_start = pl_stream_unit_len (s);
+  return PL_LINE_OK;
+}
+
+gsize
+pl_stream_take (PlStream *s,
+                guint64   want)
+{
+  gsize avail = s->chunk_len - s->pos;
+  gsize k = want < avail ? (gsize) want : avail;
+
+  s->pos += k;
+  s->line_start = pl_stream_unit_len (s);
+  return k;
+}
+
+void
+pl_stream_take_all (PlStream *s)
+{
+  pl_stream_take (s, G_MAXUINT64);
+}
+
+/* The first @upto octets of the unit as GBytes; what follows them becomes the unit. */
+static GBytes *
+take_unit_bytes (PlStream *s,
+                 gsize     upto)
+{
+  GBytes *bytes;
+
+  if (s->pending->len == 0)
+    {
+      bytes = g_bytes_new (s->chunk + s->unit_start, upto);
+      s->unit_start += upto;
+    }
+  else if (upto <= s->pending->len)
+    {
+      bytes = g_bytes_new (s->pending->data, upto);
+      g_byte_array_remove_range (s->pending, 0, (guint) upto);
+    }
+  else
+    {
+      gsize from_chunk = upto - s->pending->len;
+
+      g_byte_array_append (s->pending, s->chunk + s->unit_start, (guint) from_chunk);
+      s->unit_start += from_chunk;
+      if (s->pending->len >= STEAL_AT)
+        {
+          bytes = g_byte_array_free_to_bytes (s->pending);
+          s->pending = g_byte_array_new ();
+        }
+      else
+        {
+          bytes = g_bytes_new (s->pending->data, s->pending->len);
+          g_byte_array_set_size (s->pending, 0);
+        }
+    }
+  return bytes;
+}
+
+static PlEvent *
+event_from_bytes (PlDirection  dir,
+                  GBytes      *bytes,
+                  PlEventKind  kind,
+                  gboolean     unstuff_dots)
+{
+  char *text = NULL;
+
+  if (unstuff_dots)
+    {
+      gsize len;
+      const guint8 *data = g_bytes_get_data (bytes, &len);
+      text = pl_display_text_from_octets (data, len, TRUE);
+    }
+  return pl_event_new_take (kind, dir, bytes, text);
+}
+
+PlEvent *
+pl_stream_take_event (PlStream    *s,
+                      PlEventKind  kind,
+                      gboolean     unstuff_dots)
+{
+  GBytes *bytes = take_unit_bytes (s, pl_stream_unit_len (s));
+
+  s->line_start = 0;
+  s->last_line_start = 0;
+  return event_from_bytes (s->dir, bytes, kind, unstuff_dots);
+}
+
+gboolean
+pl_stream_unit_contiguous (const PlStream  *s,
+                           const guint8   **data,
+                           gsize           *len)
+{
+  if (s->pending->len == 0)
+    {
+      *data = s->chunk + s->unit_start;
+      *len = s->pos - s->unit_start;
+      return TRUE;
+    }
+  if (s->pos == s->unit_start)
+    {
+      *data = s->pending->data;
+      *len = s->pending->len;
+      return TRUE;
+    }
+  return FALSE;
+}
+
+PlEvent *
+pl_stream_take_event_before_line (PlStream    *s,
+                                  PlEventKind  kind,
+                                  gboolean     unstuff_dots)
+{
+  gsize cut = s->last_line_start;
+  GBytes *bytes = take_unit_bytes (s, cut);
+
+  s->line_start -= cut;
+  s->last_line_start = 0;
+  return event_from_bytes (s->dir, bytes, kind, unstuff_dots);
+}
+
+static void
+stream_save (PlStream *s)
+{
+  if (s->chunk != NULL && s->unit_start < s->chunk_len)
+    g_byte_array_append (s->pending, s->chunk + s->unit_start, (guint) (s->chunk_len - s->unit_start));
+  s->chunk = NULL;
+  s->chunk_len = 0;
+  s->unit_start = 0;
+  s->pos = 0;
+}
+
+gsize
+pl_line_content_len (const guint8 *line,
+                     gsize         len)
+{
+  if (len > 0 && line[len - 1] == '\n')
+    len--;
+  if (len > 0 && line[len - 1] == '\r')
+    len--;
+  return len;
+}
+
+/* Output ----------------------------------------------------------------------------- */
+
+void
+pl_dissector_emit (PlDissector *self,
+                   PlStream    *stream,
+                   PlEvent     *event)
+{
+  event->time = stream->time;
+  if (self->sink.emit != NULL)
+    self->sink.emit (event, self->user_data);
+  pl_event_unref (event);
+}
+
+void
+pl_dissector_note (PlDissector *self,
+                   double       time,
+                   const char  *format,
+                   ...)
+{
+  PlEvent *event;
+  va_list args;
+  char *text;
+
+  va_start (args, format);
+  text = g_strdup_vprintf (format, args);
+  va_end (args);
+  event = pl_event_new_take (PL_EVENT_NOTE, PL_DIR_NONE, NULL, text);
+  event->time = time;
+  if (self->sink.emit != NULL)
+    self->sink.emit (event, self->user_data);
+  pl_event_unref (event);
+}
+
+void
+pl_dissector_flush_plain (PlDissector *self,
+                          PlStream    *stream,
+                          PlEventKind  kind,
+                          gboolean     unstuff_dots)
+{
+  if (pl_stream_unit_len (stream) == 0)
+    return;
+  pl_dissector_emit (self, stream, pl_stream_take_event (stream, kind, unstuff_dots));
+}
+
+static PlEventKind
+plain_kind (const PlStream *stream)
+{
+  return stream->dir == PL_DIR_SERVER ? PL_EVENT_REPLY : PL_EVENT_COMMAND;
+}
+
+static void
+flush_stream (PlDissector *self,
+              PlStream    *stream)
+{
+  if (stream->tls && !stream->opaque)
+    pl_tls_flush (self, stream);
+  else if (stream->opaque || stream->resync || self->klass->flush == NULL)
+    pl_dissector_flush_plain (self, stream, stream->opaque ? PL_EVENT_DATA : plain_kind (stream), FALSE);
+  else
+    self->klass->flush (self, stream);
+}
+
+void
+pl_dissector_mark_encrypted (PlDissector *self,
+                             const char  *how)
+{
+  if (self->encrypted)
+    return;
+  self->encrypted = TRUE;
+  if (self->sink.encrypted != NULL)
+    self->sink.encrypted (how, self->user_data);
+}
+
+void
+pl_dissector_start_tls (PlDissector *self,
+                        const char  *how)
+{
+  g_return_if_fail (self != NULL);
+  self->client.tls_check = TRUE;
+  self->server.tls_check = TRUE;
+  pl_dissector_mark_encrypted (self, how);
+}
+
+/* Feeding ----------------------------------------------------------------------------- */
+
+/* After a gap: the rest of the line that was cut is shown as a fragment, then reading goes on as usual. */
+static void
+resync_step (PlDissector *self,
+             PlStream    *s)
+{
+  const guint8 *line;
+  gsize len;
+
+  switch (pl_stream_next_line (self, s, &line, &len))
+    {
+    case PL_LINE_OK:
+      s->resync = FALSE;
+      pl_dissector_emit (self, s, pl_stream_take_event (s, plain_kind (s), FALSE));
+      break;
+    case PL_LINE_LONG:
+      pl_dissector_emit (self, s, pl_stream_take_event (s, plain_kind (s), FALSE));
+      break;
+    case PL_LINE_WAIT:
+    default:
+      break;
+    }
+}
+
+static void
+opaque_step (PlDissector *self,
+             PlStream    *s)
+{
+  PlEvent *event;
+  gsize len;
+
+  pl_stream_take_all (s);
+  len = pl_stream_unit_len (s);
+  event = pl_stream_take_event (s, PL_EVENT_DATA, FALSE);
+  if (self->encrypted)
+    pl_event_take_text (event, g_strdup_printf ("%" G_GSIZE_FORMAT " octet%s of TLS that cannot be followed "
+                                                "after the gap", len, len == 1 ? "" : "s"));
+  pl_dissector_emit (self, s, event);
+}
+
+typedef struct {
+  gboolean resync, tls_check, tls, opaque;
+} Modes;
+
+static Modes
+modes_of (const PlStream *s)
+{
+  Modes m = { s->resync, s->tls_check, s->tls, s->opaque };
+  return m;
+}
+
+void
+pl_dissector_feed (PlDissector  *self,
+                   PlDirection   dir,
+                   const guint8 *data,
+                   gsize         len,
+                   double        time)
+{
+  PlStream *s;
+
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (data != NULL || len == 0);
+
+  s = pl_dissector_stream (self, dir);
+  if (self->klass->settle != NULL)
+    self->klass->settle (self, pl_dissector_peer (self, s));
+
+  s->chunk = data;
+  s->chunk_len = len;
+  s->unit_start = 0;
+  s->pos = 0;
+  s->time = time;
+
+  while (s->pos < s->chunk_len)
+    {
+      gsize before = s->pos;
+      Modes m = modes_of (s);
+
+      if (s->opaque)
+        opaque_step (self, s);
+      else if (s->tls)
+        pl_tls_parse (self, s);
+      else if (s->resync)
+        resync_step (self, s);
+      else if (s->tls_check && pl_stream_unit_len (s) == 0)
+        {
+          s->tls_check = FALSE;
+          if (pl_tls_looks_like_record (s))
+            {
+              s->tls = TRUE;
+              pl_dissector_mark_encrypted (self, self->protocol == PL_PROTOCOL_POP3 ? "TLS after STLS"
+                                                 : "TLS after STARTTLS");
+            }
+        }
+      else
+        self->klass->parse (self, s);
+
+      /* Every step reads something or changes mode; should one not, the chunk joins the unit. */
+      if (s->pos == before && memcmp (&m, &(Modes) { s->resync, s->tls_check, s->tls, s->opaque }, sizeof m) == 0)
+        {
+          g_warn_if_reached ();
+          pl_stream_take_all (s);
+        }
+    }
+  stream_save (s);
+}
+
+void
+pl_dissector_gap (PlDissector *self,
+                  PlDirection  dir,
+                  guint64      missing,
+                  double       time)
+{
+  PlStream *s;
+
+  g_return_if_fail (self != NULL);
+
+  if (missing == 0)
+    return;
+  s = pl_dissector_stream (self, dir);
+  if (self->klass->settle != NULL)
+    self->klass->settle (self, pl_dissector_peer (self, s));
+  s->time = time;
+  if (s->tls && !s->opaque)
+    {
+      pl_tls_gap (self, s, missing);
+      return;
+    }
+  if (!s->opaque && !s->resync && self->klass->gap != NULL)
+    {
+      self->klass->gap (self, s, missing);
+      return;
+    }
+  flush_stream (self, s);
+  pl_dissector_note (self, time, "missing %" G_GUINT64_FORMAT " byte%s (%s)", missing,
+                     missing == 1 ? "" : "s", pl_direction_describe (dir));
+  if (!s->opaque)
+    s->resync = TRUE;
+}
+
+void
+pl_dissector_finish (PlDissector *self,
+                     double       time)
+{
+  g_return_if_fail (self != NULL);
+
+  if (self->klass->settle != NULL)
+    {
+      self->klass->settle (self, &self->client);
+      self->klass->settle (self, &self->server);
+    }
+  self->client.time = time;
+  self->server.time = time;
+  flush_stream (self, &self->client);
+  flush_stream (self, &self->server);
+}
+
+/* Detection by content ------------------------------------------------------------------ */
+
+static gboolean
+starts_with_ci (const guint8 *data,
+                gsize         len,
+                const char   *prefix)
+{
+  gsize n = strlen (prefix);
+
+  return len >= n && g_ascii_strncasecmp ((const char *) data, prefix, n) == 0;
+}
+
+static gboolean
+contains_ci (const guint8 *data,
+             gsize         len,
+             const char   *word)
+{
+  gsize n = strlen (word);
+
+  for (gsize i = 0; i + n <= len; i++)
+    if (g_ascii_strncasecmp ((const char *) data + i, word, n) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* The first word, up to a space or the line's end, is one of @words (a NULL-terminated list). */
+static gboolean
+first_word_is (const guint8       *line,
+               gsize               len,
+               const char * const *words)
+{
+  gsize n = 0;
+
+  while (n < len && line[n] != ' ')
+    n++;
+  for (gsize i = 0; words[i] != NULL; i++)
+    if (strlen (words[i]) == n && g_ascii_strncasecmp ((const char *) line, words[i], n) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+static gboolean
+is_smtp_reply_line (const guint8 *line,
+                    gsize         len)
+{
+  return len >= 4 && line[0] >= '2' && line[0] <= '5' && g_ascii_isdigit (line[1])
+         && g_ascii_isdigit (line[2]) && (line[3] == ' ' || line[3] == '-');
+}
+
+static gboolean
+is_http_request_line (const guint8 *line,
+                      gsize         len)
+{
+  static const char * const methods[] = {
+    "GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH", "CONNECT", "TRACE", NULL
+  };
+  gsize n = len;
+
+  if (!first_word_is (line, len, methods))
+    return FALSE;
+  /* ... SP request-target SP "HTTP/1.x" (RFC 9112 section 3) */
+  return n >= 9 && memcmp (line + n - 8, "HTTP/1.", 7) == 0 && g_ascii_isdigit (line[n - 1]);
+}
+
+/* RFC 3501 section 9: tag SP command, for the commands a session starts with or is caught in. */
+static gboolean
+is_imap_command_line (const guint8 *line,
+                      gsize         len)
+{
+  static const char * const commands[] = {
+    "CAPABILITY", "LOGIN", "AUTHENTICATE", "STARTTLS", "SELECT", "EXAMINE", "LIST", "LSUB",
+    "FETCH", "UID", "NOOP", "LOGOUT", "STATUS", "APPEND", "IDLE", "ID", "ENABLE", "NAMESPACE",
+    "SEARCH", "STORE", "COPY", "MOVE", "CLOSE", "EXPUNGE", "CREATE", "DELETE", "RENAME",
+    "SUBSCRIBE", "UNSUBSCRIBE", "CHECK", NULL
+  };
+  gsize tag = 0;
+
+  while (tag < len && line[tag] > ' ' && line[tag] < 0x7f && strchr ("(){%*\"\\]+", line[tag]) == NULL)
+    tag++;
+  if (tag == 0 || tag >= len || line[tag] != ' ')
+    return FALSE;
+  return first_word_is (line + tag + 1, len - tag - 1, commands);
+}
+
+PlProtocol
+pl_protocol_sniff (const guint8 *data,
+                   gsize         len,
+                   PlProtocol    port_hint,
+                   gboolean     *from_server,
+                   gboolean     *need_more,
+                   gboolean     *tls)
+{
+  static const char * const pop3_commands[] = {
+    "USER", "PASS", "APOP", "CAPA", "STLS", "STAT", "RETR", "UIDL", "TOP", "LIST", "DELE", NULL
+  };
+  static const char * const smtp_commands[] = { "EHLO", "HELO", NULL };
+  const guint8 *lf;
+  gsize n;
+
+  g_return_val_if_fail (data != NULL || len == 0, PL_PROTOCOL_UNKNOWN);
+  g_return_val_if_fail (from_server != NULL && need_more != NULL && tls != NULL, PL_PROTOCOL_UNKNOWN);
+
+  *from_server = FALSE;
+  *need_more = FALSE;
+  *tls = FALSE;
+
+  /* RFC 8446 section 5.1: a handshake record, version 3.x. */
+  if (len >= 1 && data[0] == 22 && (len < 2 || data[1] == 3))
+    {
+      if (len < 6)
+        {
+          *need_more = TRUE;
+          return PL_PROTOCOL_UNKNOWN;
+        }
+      *tls = TRUE;
+      *from_server = data[5] != 1;  /* ClientHello is handshake type 1 */
+      return port_hint;
+    }
+
+  lf = memchr (data, '\n', len);
+  if (lf == NULL)
+    {
+      *need_more = len < 512;
+      return PL_PROTOCOL_UNKNOWN;
+    }
+  n = pl_line_content_len (data, (gsize) (lf - data) + 1);
+
+  /* What servers say first. */
+  if (starts_with_ci (data, n, "+OK") || starts_with_ci (data, n, "-ERR"))
+    {
+      *from_server = TRUE;
+      return PL_PROTOCOL_POP3;
+    }
+  if (n >= 3 && data[0] == '*' && data[1] == ' '
+      && (g_ascii_isdigit (data[2]) || g_ascii_isupper (data[2])))
+    {
+      *from_server = TRUE;
+      return PL_PROTOCOL_IMAP;
+    }
+  if (starts_with_ci (data, n, "HTTP/1."))
+    {
+      *from_server = TRUE;
+      return PL_PROTOCOL_HTTP;
+    }
+  if (is_smtp_reply_line (data, n) && (port_hint == PL_PROTOCOL_SMTP || contains_ci (data, n, "SMTP")))
+    {
+      *from_server = TRUE;
+      return PL_PROTOCOL_SMTP;
+    }
+
+  /* What clients say. */
+  if (is_http_request_line (data, n))
+    return PL_PROTOCOL_HTTP;
+  if (first_word_is (data, n, smtp_commands) || starts_with_ci (data, n, "MAIL FROM:")
+      || starts_with_ci (data, n, "RCPT TO:"))
+    return PL_PROTOCOL_SMTP;
+  if (first_word_is (data, n, pop3_commands))
+    return PL_PROTOCOL_POP3;
+  if (is_imap_command_line (data, n))
+    return PL_PROTOCOL_IMAP;
+  return PL_PROTOCOL_UNKNOWN;
+}

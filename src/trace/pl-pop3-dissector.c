@@ -1,0 +1,370 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The POP3 dissector (RFC 1939, RFC 2449 CAPA, RFC 2595 STLS, RFC 5034 AUTH): a reply's shape follows the command it answers. */
+#define G_LOG_DOMAIN "postlab-trace"
+
+#include <string.h>
+
+#include "pl-dissector-private.h"
+#include "pl-pop3-grammar.h"
+#include "pl-smtp-grammar.h"
+
+enum {
+  ASKED_MULTILINE = 1 << 0,   /* a positive reply carries a dot-terminated body */
+  ASKED_STLS      = 1 << 1,
+  ASKED_SASL      = 1 << 2,   /* AUTH with a mechanism, or a SASL response */
+};
+
+#define MAX_WAITING 256
+
+typedef enum {
+  SERVER_STATUS = 0,   /* the next line is a status line */
+  SERVER_BODY,         /* inside a multi-line body, up to its "." line */
+  SERVER_UNSURE,       /* a +OK whose command was not seen: the next line says whether a body follows */
+} ServerMode;
+
+typedef struct {
+  PlDissector  parent;
+  guint8       waiting[MAX_WAITING];
+  guint        first;
+  guint        n_waiting;
+  gboolean     sasl;
+  ServerMode   server_mode;
+  PlPop3Status status;     /* of the reply being read */
+  gboolean     orphan;     /* a body whose status line is not in the capture */
+} PlPop3Dissector;
+
+static void
+push_waiting (PlPop3Dissector *self,
+              guint8           flags)
+{
+  if (self->n_waiting == MAX_WAITING)
+    {
+      self->first = (self->first + 1) % MAX_WAITING;
+      self->n_waiting--;
+    }
+  self->waiting[(self->first + self->n_waiting) % MAX_WAITING] = flags;
+  self->n_waiting++;
+}
+
+static int
+pop_waiting (PlPop3Dissector *self)
+{
+  int flags;
+
+  if (self->n_waiting == 0)
+    return -1;
+  flags = self->waiting[self->first];
+  self->first = (self->first + 1) % MAX_WAITING;
+  self->n_waiting--;
+  return flags;
+}
+
+static void
+client_line (PlPop3Dissector *self,
+             PlStream        *s,
+             const guint8    *line,
+             gsize            len)
+{
+  PlDissector *d = &self->parent;
+  gsize content = pl_line_content_len (line, len);
+  g_autofree char *verb = NULL;
+  g_autofree char *args = NULL;
+  g_autofree char *b64 = NULL;
+  gboolean parsed = FALSE;
+  PlEvent *event;
+  guint8 flags = 0;
+
+  if (self->sasl)
+    b64 = g_strndup ((const char *) line, content);
+  else
+    parsed = pl_pop3_parse_command (line, content, &verb, &args);
+  event = pl_stream_take_event (s, PL_EVENT_COMMAND, FALSE);
+
+  if (self->sasl)
+    {
+      if (memchr (b64, '\0', content) == NULL)
+        pl_event_take_text (event, pl_smtp_annotate_base64 (event->text, b64));
+      push_waiting (self, ASKED_SASL);
+      pl_dissector_emit (d, s, event);
+      return;
+    }
+  if (parsed)
+    {
+      pl_event_set_verb (event, verb, args);
+      if (pl_pop3_reply_is_multiline (verb, args))
+        flags |= ASKED_MULTILINE;
+      if (g_str_equal (verb, "STLS"))
+        {
+          flags |= ASKED_STLS;
+          s->tls_check = TRUE;
+        }
+      if (g_str_equal (verb, "AUTH") && args[0] != '\0')
+        {
+          g_auto(GStrv) words = g_strsplit (args, " ", -1);
+
+          if (words[0] != NULL && words[1] != NULL)
+            pl_event_take_text (event, pl_smtp_annotate_base64 (event->text, words[1]));
+          flags |= ASKED_SASL;
+          self->sasl = TRUE;
+        }
+    }
+  push_waiting (self, flags);
+  pl_dissector_emit (d, s, event);
+}
+
+static void
+client_step (PlPop3Dissector *self,
+             PlStream        *s)
+{
+  const guint8 *line;
+  gsize len;
+
+  switch (pl_stream_next_line (&self->parent, s, &line, &len))
+    {
+    case PL_LINE_OK:
+      client_line (self, s, line, len);
+      break;
+    case PL_LINE_LONG:
+      pl_dissector_flush_plain (&self->parent, s, PL_EVENT_COMMAND, FALSE);
+      s->resync = TRUE;
+      break;
+    case PL_LINE_WAIT:
+    default:
+      break;
+    }
+}
+
+static void
+emit_reply (PlPop3Dissector *self,
+            PlStream        *s,
+            PlEvent         *event)
+{
+  const char *status = pl_pop3_status_to_string (self->status);
+
+  if (status != NULL)
+    pl_event_set_status (event, status);
+  pl_dissector_emit (&self->parent, s, event);
+}
+
+/* A part of a long or cut body; the parts after the first carry no status of their own. */
+static void
+emit_part (PlPop3Dissector *self,
+           PlStream        *s)
+{
+  emit_reply (self, s, pl_stream_take_event (s, PL_EVENT_REPLY, TRUE));
+  self->status = PL_POP3_STATUS_INVALID;
+}
+
+static void
+finish_reply (PlPop3Dissector *self,
+              PlStream        *s,
+              gboolean         multiline)
+{
+  emit_reply (self, s, pl_stream_take_event (s, PL_EVENT_REPLY, multiline));
+  self->server_mode = SERVER_STATUS;
+  self->orphan = FALSE;
+}
+
+static gboolean
+is_dot_line (const guint8 *line,
+             gsize         len)
+{
+  return pl_line_content_len (line, len) == 1 && line[0] == '.';
+}
+
+/* The first line of a reply, whose unit begins with it. */
+static void
+status_line (PlPop3Dissector *self,
+             PlStream        *s,
+             const guint8    *line,
+             gsize            len)
+{
+  PlPop3Status status = pl_pop3_parse_status (line, pl_line_content_len (line, len));
+  int asked;
+
+  if (status == PL_POP3_STATUS_INVALID)
+    {
+      /* No status: the middle of a body whose start the capture missed. It ends at its "." line. */
+      self->status = status;
+      self->orphan = TRUE;
+      self->server_mode = SERVER_BODY;
+      if (is_dot_line (line, len))
+        finish_reply (self, s, TRUE);
+      return;
+    }
+
+  self->status = status;
+  asked = pop_waiting (self);
+  if (asked < 0)
+    {
+      /*
+       * Nothing seen that it answers: the greeting, or a reply to a command
+       * sent before the capture began. Only a +OK can have a body; the line
+       * after it tells.
+       */
+      if (status == PL_POP3_STATUS_OK)
+        self->server_mode = SERVER_UNSURE;
+      else
+        finish_reply (self, s, FALSE);
+      return;
+    }
+  if (asked & ASKED_SASL)
+    {
+      if (status != PL_POP3_STATUS_CONTINUE)
+        self->sasl = FALSE;
+    }
+  if ((asked & ASKED_STLS) && status == PL_POP3_STATUS_OK)
+    s->tls_check = TRUE;
+  if ((asked & ASKED_MULTILINE) && status == PL_POP3_STATUS_OK)
+    {
+      self->server_mode = SERVER_BODY;   /* RFC 1939 section 3: up to the line "." */
+      return;
+    }
+  finish_reply (self, s, FALSE);
+}
+
+/* Once a reply's unit has been emitted before this line, the line begins the next reply. */
+static void
+restart_with_line (PlPop3Dissector *self,
+                   PlStream        *s)
+{
+  const guint8 *line;
+  gsize len;
+
+  if (pl_stream_unit_contiguous (s, &line, &len))
+    status_line (self, s, line, len);
+}
+
+static void
+server_step (PlPop3Dissector *self,
+             PlStream        *s)
+{
+  PlDissector *d = &self->parent;
+  const guint8 *line;
+  gsize len;
+
+  switch (pl_stream_next_line (d, s, &line, &len))
+    {
+    case PL_LINE_OK:
+      break;
+    case PL_LINE_LONG:
+      if (self->server_mode == SERVER_BODY)
+        emit_part (self, s);
+      else
+        {
+          pl_dissector_flush_plain (d, s, PL_EVENT_REPLY, FALSE);
+          self->server_mode = SERVER_STATUS;
+          s->resync = TRUE;
+        }
+      return;
+    case PL_LINE_WAIT:
+    default:
+      return;
+    }
+
+  switch (self->server_mode)
+    {
+    case SERVER_STATUS:
+      status_line (self, s, line, len);
+      break;
+
+    case SERVER_UNSURE:
+      if (pl_pop3_parse_status (line, pl_line_content_len (line, len)) != PL_POP3_STATUS_INVALID)
+        {
+          /* Another status line: the +OK stood alone. */
+          emit_reply (self, s, pl_stream_take_event_before_line (s, PL_EVENT_REPLY, FALSE));
+          self->server_mode = SERVER_STATUS;
+          restart_with_line (self, s);
+        }
+      else if (is_dot_line (line, len))
+        finish_reply (self, s, TRUE);
+      else
+        self->server_mode = SERVER_BODY;
+      break;
+
+    case SERVER_BODY:
+      if (is_dot_line (line, len))
+        finish_reply (self, s, TRUE);
+      else if (self->orphan && pl_pop3_parse_status (line, pl_line_content_len (line, len)) != PL_POP3_STATUS_INVALID)
+        {
+          /* A status line ends a body whose start was not seen (its "." may be in a gap). */
+          emit_reply (self, s, pl_stream_take_event_before_line (s, PL_EVENT_REPLY, TRUE));
+          self->server_mode = SERVER_STATUS;
+          self->orphan = FALSE;
+          restart_with_line (self, s);
+        }
+      else if (pl_stream_unit_len (s) >= d->max_unit)
+        emit_part (self, s);
+      break;
+
+    default:
+      break;
+    }
+}
+
+static void
+pop3_parse (PlDissector *d,
+            PlStream    *s)
+{
+  PlPop3Dissector *self = (PlPop3Dissector *) d;
+
+  if (s->dir == PL_DIR_CLIENT)
+    client_step (self, s);
+  else
+    server_step (self, s);
+}
+
+/* The client speaks (or the connection ends): a +OK left unsure stood alone. */
+static void
+pop3_settle (PlDissector *d,
+             PlStream    *s)
+{
+  PlPop3Dissector *self = (PlPop3Dissector *) d;
+
+  if (s->dir == PL_DIR_SERVER && self->server_mode == SERVER_UNSURE && !s->tls && !s->opaque)
+    finish_reply (self, s, FALSE);
+}
+
+static void
+pop3_flush (PlDissector *d,
+            PlStream    *s)
+{
+  PlPop3Dissector *self = (PlPop3Dissector *) d;
+
+  if (pl_stream_unit_len (s) == 0)
+    return;
+  if (s->dir == PL_DIR_SERVER)
+    {
+      if (self->server_mode == SERVER_BODY)
+        emit_part (self, s);
+      else
+        finish_reply (self, s, FALSE);
+    }
+  else
+    pl_dissector_flush_plain (d, s, PL_EVENT_COMMAND, FALSE);
+}
+
+static void
+pop3_gap (PlDissector *d,
+          PlStream    *s,
+          guint64      missing)
+{
+  PlPop3Dissector *self = (PlPop3Dissector *) d;
+
+  pop3_flush (d, s);
+  pl_dissector_note (d, s->time, "missing %" G_GUINT64_FORMAT " byte%s (%s)", missing,
+                     missing == 1 ? "" : "s", pl_direction_describe (s->dir));
+  /* Inside a body the body goes on; elsewhere the rest of the cut line is a fragment. */
+  if (s->dir == PL_DIR_SERVER && self->server_mode == SERVER_BODY)
+    return;
+  s->resync = TRUE;
+}
+
+const PlDissectorClass pl_pop3_dissector_class = {
+  .protocol = PL_PROTOCOL_POP3,
+  .instance_size = sizeof (PlPop3Dissector),
+  .parse = pop3_parse,
+  .gap = pop3_gap,
+  .flush = pop3_flush,
+  .settle = pop3_settle,
+};

@@ -1,0 +1,601 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* PlTracer: captured packets turned into a trace of sessions and protocol events, streamed as they come. */
+#define G_LOG_DOMAIN "postlab-trace"
+
+#include "pl-tracer.h"
+
+#include <string.h>
+
+#include "pl-dissector.h"
+#include "pl-packet.h"
+#include "pl-tcp-reassembler.h"
+#include "pl-trace-error.h"
+
+/* How much of a connection of unknown port is looked at before it is given up as not mail. */
+#define MAX_SNIFF 4096
+
+typedef struct {
+  guint16     port;
+  PlProtocol  protocol;
+  gboolean    implicit_tls;
+  PlHop       hop;
+} KnownPort;
+
+/* IANA's ports, and the ones `postlab-cli serve` uses; content decides for every other port. */
+static const KnownPort known_ports[] = {
+  { 25,   PL_PROTOCOL_SMTP, FALSE, PL_HOP_RELAY },
+  { 587,  PL_PROTOCOL_SMTP, FALSE, PL_HOP_SUBMISSION },
+  { 465,  PL_PROTOCOL_SMTP, TRUE,  PL_HOP_SUBMISSION },
+  { 2525, PL_PROTOCOL_SMTP, FALSE, PL_HOP_UNKNOWN },
+  { 110,  PL_PROTOCOL_POP3, FALSE, PL_HOP_ACCESS },
+  { 995,  PL_PROTOCOL_POP3, TRUE,  PL_HOP_ACCESS },
+  { 1110, PL_PROTOCOL_POP3, FALSE, PL_HOP_ACCESS },
+  { 143,  PL_PROTOCOL_IMAP, FALSE, PL_HOP_ACCESS },
+  { 993,  PL_PROTOCOL_IMAP, TRUE,  PL_HOP_ACCESS },
+  { 1143, PL_PROTOCOL_IMAP, FALSE, PL_HOP_ACCESS },
+  { 80,   PL_PROTOCOL_HTTP, FALSE, PL_HOP_UNKNOWN },
+  { 8080, PL_PROTOCOL_HTTP, FALSE, PL_HOP_UNKNOWN },
+  { 443,  PL_PROTOCOL_HTTP, TRUE,  PL_HOP_UNKNOWN },
+};
+
+static const KnownPort *
+known_port (guint16 port)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (known_ports); i++)
+    if (known_ports[i].port == port)
+      return &known_ports[i];
+  return NULL;
+}
+
+/* A side's chunk or gap that came while the protocol was not known yet. */
+typedef struct {
+  guint    side;
+  gsize    len;
+  guint64  gap;
+  double   time;
+} Held;
+
+typedef struct {
+  PlTracer         *tracer;
+  PlTcpFlow        *flow;
+  PlSession        *session;      /* a ref, once the protocol is known */
+  PlDissector      *dissector;
+  int               client_side;
+  const KnownPort  *port;          /* the server's well-known port, if either side has one */
+  int               port_side;     /* the side that has it */
+  gboolean          decided;
+  gboolean          ignored;
+  GByteArray       *seen[2];
+  GArray           *held;
+  GList             link;
+} FlowState;
+
+struct _PlTracer
+{
+  PlTrace             *trace;
+  PlTcpReassembler    *reassembler;
+  char                *name;
+  PlTracerWarningFunc  warn;
+  gpointer             warn_data;
+  gboolean             show_unknown;
+  gsize                max_unit;
+  PlTracerStats        stats;
+  GQueue               states;
+  double               now;
+  gboolean             finished;
+};
+
+static void
+state_free (FlowState *state)
+{
+  g_clear_pointer (&state->dissector, pl_dissector_free);
+  g_clear_pointer (&state->session, pl_session_unref);
+  g_clear_pointer (&state->seen[0], g_byte_array_unref);
+  g_clear_pointer (&state->seen[1], g_byte_array_unref);
+  g_clear_pointer (&state->held, g_array_unref);
+  g_free (state);
+}
+
+static FlowState *
+state_for (PlTracer  *self,
+           PlTcpFlow *flow)
+{
+  FlowState *state = flow->user_data;
+
+  if (state != NULL)
+    return state;
+  state = g_new0 (FlowState, 1);
+  state->tracer = self;
+  state->flow = flow;
+  state->client_side = -1;
+  state->port_side = -1;
+  state->link.data = state;
+  {
+    const KnownPort *p0 = known_port (flow->port[0]);
+    const KnownPort *p1 = known_port (flow->port[1]);
+
+    /* Both ports known (25 to 25 between servers): the lower one serves. */
+    if (p0 != NULL && (p1 == NULL || flow->port[0] < flow->port[1]))
+      {
+        state->port = p0;
+        state->port_side = 0;
+      }
+    else if (p1 != NULL)
+      {
+        state->port = p1;
+        state->port_side = 1;
+      }
+  }
+  g_queue_push_tail_link (&self->states, &state->link);
+  flow->user_data = state;
+  return state;
+}
+
+static void
+on_emit (PlEvent  *event,
+         gpointer  user_data)
+{
+  FlowState *state = user_data;
+
+  pl_trace_add_event (state->tracer->trace, state->session, event);
+}
+
+static void
+on_encrypted (const char *how,
+              gpointer    user_data)
+{
+  FlowState *state = user_data;
+  PlEvent *note;
+
+  state->session->encrypted = TRUE;
+  pl_session_add_note (state->session, how);
+  note = pl_event_new_note ("encrypted from here on (%s): each TLS record is shown by its type and size", how);
+  note->time = state->tracer->now;
+  pl_trace_add_event (state->tracer->trace, state->session, note);
+  pl_event_unref (note);
+}
+
+static const PlDissectorSink sink = { on_emit, on_encrypted };
+
+static void
+add_note (FlowState  *state,
+          double      time,
+          const char *text)
+{
+  PlEvent *note = pl_event_new_note ("%s", text);
+
+  note->time = time;
+  pl_session_add_note (state->session, text);
+  pl_trace_add_event (state->tracer->trace, state->session, note);
+  pl_event_unref (note);
+}
+
+static void
+feed (FlowState    *state,
+      guint         side,
+      const guint8 *data,
+      gsize         len,
+      double        time)
+{
+  pl_dissector_feed (state->dissector, (int) side == state->client_side ? PL_DIR_CLIENT : PL_DIR_SERVER,
+                     data, len, time);
+}
+
+static void
+feed_gap (FlowState *state,
+          guint      side,
+          guint64    missing,
+          double     time)
+{
+  pl_dissector_gap (state->dissector, (int) side == state->client_side ? PL_DIR_CLIENT : PL_DIR_SERVER,
+                    missing, time);
+}
+
+static void
+ignore (FlowState *state)
+{
+  state->ignored = TRUE;
+  state->flow->ignored = TRUE;
+  state->tracer->stats.ignored_flows++;
+  g_clear_pointer (&state->seen[0], g_byte_array_unref);
+  g_clear_pointer (&state->seen[1], g_byte_array_unref);
+  g_clear_pointer (&state->held, g_array_unref);
+}
+
+/*
+ * The protocol is known: the session opens (dated from the connection's
+ * first packet) and what was held is fed in the order it came.
+ * @server_by_content is the side whose octets looked like a server's, or -1.
+ */
+static void
+decide (FlowState  *state,
+        PlProtocol  protocol,
+        gboolean    tls,
+        int         server_by_content)
+{
+  PlTracer *self = state->tracer;
+  PlTcpFlow *flow = state->flow;
+  g_autofree char *client = NULL;
+  g_autofree char *server = NULL;
+  gsize offset[2] = { 0, 0 };
+  int c;
+
+  /* Who is the client: the SYN says; else the well-known port; else the content; else the higher port. */
+  if (flow->syn_side >= 0)
+    c = flow->syn_side;
+  else if (state->port_side >= 0)
+    c = 1 - state->port_side;
+  else if (server_by_content >= 0)
+    c = 1 - server_by_content;
+  else
+    c = flow->port[0] > flow->port[1] ? 0 : 1;
+  state->client_side = c;
+  state->decided = TRUE;
+
+  client = pl_endpoint_to_string (flow->family, flow->address[c], flow->port[c]);
+  server = pl_endpoint_to_string (flow->family, flow->address[1 - c], flow->port[1 - c]);
+  /* The hop is known from the port before the session is shown (RFC 6409: 587 is submission). */
+  state->session = pl_session_new (protocol, client, server, flow->first_time);
+  if (state->port != NULL && state->port->protocol == protocol && state->port_side == 1 - c)
+    state->session->hop = state->port->hop;
+  else if (protocol == PL_PROTOCOL_POP3 || protocol == PL_PROTOCOL_IMAP)
+    state->session->hop = PL_HOP_ACCESS;
+  pl_trace_add_session (self->trace, state->session);
+  self->stats.sessions++;
+
+  state->dissector = pl_dissector_new (protocol, &sink, state);
+  if (self->max_unit > 0)
+    pl_dissector_set_max_unit (state->dissector, self->max_unit);
+  if (tls)
+    {
+      g_autofree char *how = g_strdup_printf ("implicit TLS on port %u", flow->port[1 - c]);
+      pl_dissector_start_tls (state->dissector, how);
+    }
+  if (flow->syn_side < 0)
+    add_note (state, flow->first_time,
+              "the capture starts after this connection began (no SYN): its start is not shown");
+
+  if (state->held != NULL)
+    for (guint i = 0; i < state->held->len; i++)
+      {
+        Held *h = &g_array_index (state->held, Held, i);
+
+        self->now = MAX (self->now, h->time);
+        if (h->gap > 0)
+          feed_gap (state, h->side, h->gap, h->time);
+        else
+          {
+            feed (state, h->side, state->seen[h->side]->data + offset[h->side], h->len, h->time);
+            offset[h->side] += h->len;
+          }
+      }
+  g_clear_pointer (&state->seen[0], g_byte_array_unref);
+  g_clear_pointer (&state->seen[1], g_byte_array_unref);
+  g_clear_pointer (&state->held, g_array_unref);
+}
+
+static void
+hold (FlowState    *state,
+      guint         side,
+      const guint8 *data,
+      gsize         len,
+      guint64       gap,
+      double        time)
+{
+  Held h = { side, len, gap, time };
+
+  if (state->held == NULL)
+    {
+      state->held = g_array_new (FALSE, FALSE, sizeof (Held));
+      state->seen[0] = g_byte_array_new ();
+      state->seen[1] = g_byte_array_new ();
+    }
+  g_array_append_val (state->held, h);
+  if (len > 0)
+    g_byte_array_append (state->seen[side], data, (guint) len);
+}
+
+/* Looks at what one side sent so far; decides when it can. */
+static void
+sniff (FlowState *state,
+       guint      side)
+{
+  PlProtocol hint = state->port != NULL ? state->port->protocol : PL_PROTOCOL_UNKNOWN;
+  GByteArray *seen = state->seen[side];
+  gboolean from_server = FALSE, need_more = FALSE, tls = FALSE;
+  PlProtocol found;
+
+  found = pl_protocol_sniff (seen->data, seen->len, hint, &from_server, &need_more, &tls);
+  if (tls)
+    {
+      if (found != PL_PROTOCOL_UNKNOWN)
+        decide (state, found, TRUE, from_server ? (int) side : 1 - (int) side);
+      else if (state->tracer->show_unknown)
+        decide (state, PL_PROTOCOL_UNKNOWN, FALSE, from_server ? (int) side : 1 - (int) side);
+      else
+        ignore (state);
+      return;
+    }
+  if (found != PL_PROTOCOL_UNKNOWN)
+    {
+      decide (state, found, FALSE, from_server ? (int) side : 1 - (int) side);
+      return;
+    }
+  if (need_more && seen->len < MAX_SNIFF)
+    return;
+  if (hint != PL_PROTOCOL_UNKNOWN)
+    decide (state, hint, state->port->implicit_tls, -1);
+  else if (state->tracer->show_unknown)
+    decide (state, PL_PROTOCOL_UNKNOWN, FALSE, -1);
+  else
+    ignore (state);
+}
+
+static void
+on_data (PlTcpFlow    *flow,
+         guint         side,
+         const guint8 *data,
+         gsize         len,
+         double        time,
+         gpointer      user_data)
+{
+  PlTracer *self = user_data;
+  FlowState *state = state_for (self, flow);
+
+  if (state->ignored)
+    return;
+  if (state->decided)
+    {
+      feed (state, side, data, len, time);
+      return;
+    }
+  hold (state, side, data, len, 0, time);
+  sniff (state, side);
+}
+
+static void
+on_gap (PlTcpFlow *flow,
+        guint      side,
+        guint64    missing,
+        double     time,
+        gpointer   user_data)
+{
+  PlTracer *self = user_data;
+  FlowState *state = state_for (self, flow);
+
+  if (state->ignored)
+    return;
+  if (state->decided)
+    {
+      feed_gap (state, side, missing, time);
+      return;
+    }
+  hold (state, side, NULL, 0, missing, time);
+  /* A gap before the protocol is known: the port must say it, or nothing can. */
+  if (state->port != NULL)
+    decide (state, state->port->protocol, state->port->implicit_tls, -1);
+  else if (self->show_unknown)
+    decide (state, PL_PROTOCOL_UNKNOWN, FALSE, -1);
+  else
+    ignore (state);
+}
+
+static const char *
+end_note (PlTcpEnd how)
+{
+  switch (how)
+    {
+    case PL_TCP_END_RST:
+      return "the connection was reset (RST)";
+    case PL_TCP_END_IDLE:
+      return "nothing more of this connection for a long while: it is taken as over";
+    case PL_TCP_END_EVICTED:
+      return "too many connections at once: this one is no longer followed";
+    case PL_TCP_END_REUSED:
+      return "a new connection with the same addresses and ports began: this one is taken as over";
+    case PL_TCP_END_CAPTURE:
+      return "the capture ends before this connection closes";
+    case PL_TCP_END_FIN:
+    default:
+      return NULL;
+    }
+}
+
+static void
+on_closed (PlTcpFlow *flow,
+           PlTcpEnd   how,
+           double     time,
+           gpointer   user_data)
+{
+  PlTracer *self = user_data;
+  FlowState *state = flow->user_data;
+  const char *note;
+
+  if (state == NULL)
+    return;
+  if (!state->decided && !state->ignored && state->held != NULL)
+    {
+      /* The connection ended before its content said what it is: the port decides, or nothing does. */
+      if (state->port != NULL)
+        decide (state, state->port->protocol, state->port->implicit_tls, -1);
+      else if (self->show_unknown)
+        decide (state, PL_PROTOCOL_UNKNOWN, FALSE, -1);
+    }
+  if (state->session != NULL)
+    {
+      pl_dissector_finish (state->dissector, time);
+      note = end_note (how);
+      if (note != NULL)
+        add_note (state, time, note);
+      pl_trace_close_session (self->trace, state->session, time);
+    }
+  flow->user_data = NULL;
+  g_queue_unlink (&self->states, &state->link);
+  state_free (state);
+}
+
+static const PlTcpCallbacks callbacks = { on_data, on_gap, on_closed };
+
+PlTracer *
+pl_tracer_new (PlTrace *trace)
+{
+  PlTracer *self;
+
+  g_return_val_if_fail (PL_IS_TRACE (trace), NULL);
+
+  self = g_new0 (PlTracer, 1);
+  self->trace = g_object_ref (trace);
+  self->reassembler = pl_tcp_reassembler_new (&callbacks, self);
+  self->name = g_strdup ("capture");
+  g_queue_init (&self->states);
+  return self;
+}
+
+void
+pl_tracer_free (PlTracer *self)
+{
+  GList *link;
+
+  if (self == NULL)
+    return;
+  pl_tcp_reassembler_free (self->reassembler);
+  while ((link = g_queue_pop_head_link (&self->states)) != NULL)
+    state_free (link->data);
+  g_object_unref (self->trace);
+  g_free (self->name);
+  g_free (self);
+}
+
+void
+pl_tracer_set_name (PlTracer   *self,
+                    const char *name)
+{
+  g_return_if_fail (self != NULL);
+  g_free (self->name);
+  self->name = g_strdup (name != NULL ? name : "capture");
+}
+
+void
+pl_tracer_set_warning_func (PlTracer            *self,
+                            PlTracerWarningFunc  func,
+                            gpointer             user_data)
+{
+  g_return_if_fail (self != NULL);
+  self->warn = func;
+  self->warn_data = user_data;
+}
+
+void
+pl_tracer_set_show_unknown (PlTracer *self,
+                            gboolean  show)
+{
+  g_return_if_fail (self != NULL);
+  self->show_unknown = show;
+}
+
+void
+pl_tracer_set_limits (PlTracer *self,
+                      gsize     max_unit,
+                      gsize     max_buffered,
+                      guint     max_flows,
+                      double    idle_timeout)
+{
+  g_return_if_fail (self != NULL);
+  self->max_unit = max_unit;
+  pl_tcp_reassembler_set_limits (self->reassembler,
+                                 max_buffered > 0 ? max_buffered : PL_TCP_DEFAULT_MAX_BUFFERED,
+                                 max_flows > 0 ? max_flows : PL_TCP_DEFAULT_MAX_FLOWS,
+                                 idle_timeout > 0 ? idle_timeout : PL_TCP_DEFAULT_IDLE_TIMEOUT);
+}
+
+void
+pl_tracer_add_packet (PlTracer       *self,
+                      int             link_type,
+                      const PlPacket *packet)
+{
+  PlTcpSegment segment;
+  const char *problem = NULL;
+
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (packet != NULL);
+
+  self->stats.packets++;
+  self->stats.octets += packet->caplen;
+  self->now = MAX (self->now, packet->time);
+  switch (pl_packet_decode (link_type, packet->data, packet->caplen, packet->len, &segment, &problem))
+    {
+    case PL_PACKET_TCP:
+      self->stats.tcp_segments++;
+      pl_tcp_reassembler_add (self->reassembler, &segment, packet->time);
+      break;
+    case PL_PACKET_OTHER:
+      self->stats.not_tcp++;
+      break;
+    case PL_PACKET_FRAGMENT:
+      self->stats.fragments++;
+      break;
+    case PL_PACKET_CUT:
+      self->stats.cut++;
+      break;
+    case PL_PACKET_MALFORMED:
+    default:
+      self->stats.malformed++;
+      if (self->warn != NULL)
+        {
+          g_autoptr(GError) warning = NULL;
+
+          if (packet->offset != G_MAXUINT64)
+            warning = g_error_new (PL_TRACE_ERROR, PL_TRACE_ERROR_PACKET,
+                                   "%s: offset %" G_GUINT64_FORMAT ": packet %" G_GUINT64_FORMAT ": %s; skipped",
+                                   self->name, packet->offset, packet->number, problem);
+          else
+            warning = g_error_new (PL_TRACE_ERROR, PL_TRACE_ERROR_PACKET,
+                                   "%s: packet %" G_GUINT64_FORMAT ": %s; skipped",
+                                   self->name, packet->number, problem);
+          self->warn (warning, self->warn_data);
+        }
+      break;
+    }
+}
+
+void
+pl_tracer_finish (PlTracer *self)
+{
+  g_return_if_fail (self != NULL);
+
+  if (self->finished)
+    return;
+  self->finished = TRUE;
+  pl_tcp_reassembler_finish (self->reassembler);
+}
+
+gboolean
+pl_tracer_run (PlTracer      *self,
+               PlPcapSource  *source,
+               GError       **error)
+{
+  int link_type;
+  PlPacket packet;
+  GError *local = NULL;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (source != NULL, FALSE);
+
+  link_type = pl_pcap_source_get_link_type (source);
+  while (pl_pcap_source_next (source, &packet, &local))
+    pl_tracer_add_packet (self, link_type, &packet);
+  pl_tracer_finish (self);
+  if (local != NULL)
+    {
+      g_propagate_error (error, local);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+const PlTracerStats *
+pl_tracer_get_stats (PlTracer *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  return &self->stats;
+}

@@ -1,0 +1,107 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""postlab-cli trace as a user runs it: files and standard input, text and JSON, --session,
+--explain, -f, and damaged files (a message naming the file and the offset, exit 1, and what
+came before still printed).
+
+    python3 test_trace_cli.py POSTLAB-CLI"""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from pcapgen import Pcap, textbook_pop3  # noqa: E402
+
+
+def run(cli, args, stdin=None):
+    proc = subprocess.run([cli, "trace"] + args, input=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          timeout=60)
+    return proc.returncode, proc.stdout.decode(), proc.stderr.decode()
+
+
+def check(cond, what):
+    if not cond:
+        raise AssertionError(what)
+
+
+def main():
+    cli = sys.argv[1]
+    tmp = tempfile.mkdtemp(prefix="postlab-trace-")
+    good = os.path.join(tmp, "textbook.pcap")
+    data = textbook_pop3().bytes()
+    with open(good, "wb") as f:
+        f.write(data)
+
+    code, out, err = run(cli, [good])
+    check(code == 0, "a good file exits 0: %d %s" % (code, err))
+    check(out.startswith("* session 1: pop3, client 192.0.2.1:40312, server 192.0.2.25:110 (access)\n"),
+          "the session header: %r" % out[:120])
+    check("C: user bob" in out and "S: +OK\n" in out and "1 498" in out and out.rstrip().endswith("* session 1 ended"),
+          "the transcript: %s" % out)
+
+    code2, out2, _ = run(cli, ["-"], stdin=data)
+    check(code2 == 0 and out2 == out, "standard input gives the same transcript")
+
+    code, out, err = run(cli, ["--json", good])
+    objs = [json.loads(line) for line in out.splitlines()]
+    check(objs[0]["type"] == "session" and objs[0]["protocol"] == "pop3", "JSON session first")
+    check(objs[-1]["type"] == "end", "JSON end last")
+    check(sum(1 for o in objs if o["type"] == "event") == 9, "nine events")
+
+    code, out, err = run(cli, ["--explain", good])
+    check("RFC 1939" in out, "--explain names the RFC")
+
+    code, out, err = run(cli, ["--session", "2", good])
+    check(code == 1 and "no session 2" in err, "--session of a session not there: %d %s" % (code, err))
+
+    code, out, err = run(cli, ["-f", "tcp port 9", good])
+    check(code == 0 and out == "" and "no mail sessions" in err, "a filter that keeps nothing")
+
+    code, out, err = run(cli, ["-f", "this is not bpf", good])
+    check(code == 2 and "does not compile" in err, "a bad filter is a usage error")
+
+    code, out, err = run(cli, [os.path.join(tmp, "missing.pcap")])
+    check(code == 2 and "missing.pcap" in err, "a file that is not there: exit 2")
+
+    empty = os.path.join(tmp, "empty.pcap")
+    open(empty, "wb").close()
+    code, out, err = run(cli, [empty])
+    check(code == 1 and "empty.pcap" in err and "offset 0" in err and "empty" in err, "empty file: %s" % err)
+
+    text = os.path.join(tmp, "notes.txt")
+    with open(text, "w") as f:
+        f.write("Dear class,\nthis is not a capture.\n")
+    code, out, err = run(cli, [text])
+    check(code == 1 and "notes.txt" in err and "text file" in err, "text file: %s" % err)
+
+    # The last record cut short: the message names where it starts, and the rest was printed.
+    truncated = os.path.join(tmp, "truncated.pcap")
+    with open(truncated, "wb") as f:
+        f.write(data[:-7])
+    last = len(data) - (16 + 54)
+    code, out, err = run(cli, [truncated])
+    check(code == 1 and "truncated.pcap" in err and ("offset %d" % last) in err, "truncated: %s" % err)
+    check("S: +OK POP3 server signing off" in out, "what came before the damage is printed")
+    code, out, err = run(cli, ["-"], stdin=data[:-7])
+    check(code == 1 and "standard input" in err and ("offset %d" % last) in err, "truncated on a pipe: %s" % err)
+
+    # A TCP header length of 16: named, skipped, the rest traced, exit 1.
+    p = Pcap()
+    p.handshake().send(False, b"+OK hello\r\n").segment(True, 0x18, b"user bob\r\n", doff=4)
+    p.send(True, b"quit\r\n").send(False, b"+OK bye\r\n").close()
+    bad_tcp = os.path.join(tmp, "badtcp.pcap")
+    with open(bad_tcp, "wb") as f:
+        f.write(p.bytes())
+    code, out, err = run(cli, [bad_tcp])
+    check(code == 1 and "badtcp.pcap" in err and ("offset %d" % (24 + 3 * 70 + 16 + 54 + 11)) in err and "below the minimum of 20" in err,
+          "TCP header below 20: %s" % err)
+    check("S: +OK bye" in out, "the rest is traced")
+
+    print("postlab-cli trace: all checks passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
