@@ -14,6 +14,9 @@
 /* Long enough for a loaded CI machine drawing with llvmpipe. */
 #define SCREENSHOT_TIMEOUT_SECONDS 60
 
+/* Where the current step's unit is drawn in a screenshot: on its way, a little past the middle. */
+#define SCREENSHOT_PROGRESS 0.55
+
 struct _PlApplication
 {
   GtkApplication  parent_instance;
@@ -22,9 +25,15 @@ struct _PlApplication
   GFile          *screenshot_file;
   gboolean        screenshot_started;
   int             exit_status;
+  /* --step N: where the first window starts (and what a screenshot shows). */
+  guint           start_step;
+  gboolean        start_presenting;
 
   /* The desktop's light/dark preference, read from the XDG Settings portal. */
   GDBusProxy     *settings_portal;
+
+  /* The GTK theme presentation mode replaced (it uses GTK's high-contrast one). */
+  char           *theme_before_presenting;
 
   /* Cancelled in dispose, so no late D-Bus reply touches a dead application. */
   GCancellable   *cancellable;
@@ -35,6 +44,10 @@ G_DEFINE_FINAL_TYPE (PlApplication, pl_application, GTK_TYPE_APPLICATION)
 static const GOptionEntry pl_application_options[] = {
   { "screenshot", 0, 0, G_OPTION_ARG_FILENAME, NULL,
     N_("Render the main window to FILE as PNG, then quit"), N_("FILE") },
+  { "step", 0, 0, G_OPTION_ARG_INT, NULL,
+    N_("Start at step N of the scenario or capture"), N_("N") },
+  { "present", 0, 0, G_OPTION_ARG_NONE, NULL,
+    N_("Start in presentation mode (large text, full screen)"), NULL },
   { "version", 0, 0, G_OPTION_ARG_NONE, NULL,
     N_("Print the version and quit"), NULL },
   { NULL }
@@ -254,10 +267,45 @@ pl_application_shortcuts_activated (GSimpleAction *action,
   gtk_widget_activate_action (GTK_WIDGET (app_window), "win.show-help-overlay", NULL);
 }
 
+/* Presentation mode is the application's: every window takes it on. */
+static void
+pl_application_present_changed (GSimpleAction *action,
+                                GVariant      *state,
+                                gpointer       user_data)
+{
+  PlApplication *self = PL_APPLICATION (user_data);
+  gboolean presenting = g_variant_get_boolean (state);
+
+  GtkSettings *settings = gtk_settings_get_default ();
+
+  g_simple_action_set_state (action, state);
+  /*
+   * High contrast is GTK's own: its Default-hc theme (light or dark as the
+   * desktop prefers), with the theme of before put back afterwards.
+   */
+  if (presenting && self->theme_before_presenting == NULL)
+    {
+      g_object_get (settings, "gtk-theme-name", &self->theme_before_presenting, NULL);
+      if (self->theme_before_presenting == NULL)
+        self->theme_before_presenting = g_strdup ("");
+      g_object_set (settings, "gtk-theme-name", "Default-hc", NULL);
+    }
+  else if (!presenting && self->theme_before_presenting != NULL)
+    {
+      g_object_set (settings, "gtk-theme-name",
+                    self->theme_before_presenting[0] != '\0' ? self->theme_before_presenting : NULL, NULL);
+      g_clear_pointer (&self->theme_before_presenting, g_free);
+    }
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (self)); l != NULL; l = l->next)
+    if (PL_IS_WINDOW (l->data))
+      pl_window_set_presenting (l->data, presenting);
+}
+
 static const GActionEntry pl_application_actions[] = {
   { .name = "about",     .activate = pl_application_about_activated },
   { .name = "quit",      .activate = pl_application_quit_activated },
   { .name = "shortcuts", .activate = pl_application_shortcuts_activated },
+  { .name = "present",   .state = "false", .change_state = pl_application_present_changed },
 };
 
 /* --screenshot ------------------------------------------------------------ */
@@ -289,6 +337,100 @@ pl_application_on_screenshot_done (GObject      *source,
                    g_object_ref (self), g_object_unref);
 }
 
+static void
+pl_application_take_screenshot (PlApplication *self,
+                                PlWindow      *window)
+{
+  PlCursor *cursor = pl_window_get_cursor (window);
+
+  /* The same picture every time: nothing moves, the current unit halfway along its link. */
+  pl_cursor_set_position_full (cursor, self->start_step, SCREENSHOT_PROGRESS);
+  pl_screenshot_window_async (GTK_WINDOW (window), self->screenshot_file,
+                              SCREENSHOT_TIMEOUT_SECONDS, self->cancellable,
+                              pl_application_on_screenshot_done,
+                              g_object_ref (self));
+}
+
+static void
+pl_application_on_load_finished (PlWindow   *window,
+                                 gboolean    success,
+                                 const char *message,
+                                 gpointer    user_data)
+{
+  PlApplication *self = PL_APPLICATION (user_data);
+
+  g_signal_handlers_disconnect_by_func (window, pl_application_on_load_finished, self);
+  if (!success)
+    {
+      /* Translators: %s says why a scenario or capture could not be opened. */
+      g_printerr (_("postlab: %s\n"), message != NULL ? message : _("nothing to show"));
+      self->exit_status = 1;
+      g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, pl_application_close_windows_idle,
+                       g_object_ref (self), g_object_unref);
+      return;
+    }
+  if (self->screenshot_file != NULL)
+    pl_application_take_screenshot (self, window);
+  else if (self->start_step > 0)
+    pl_cursor_set_position (pl_window_get_cursor (window), self->start_step);
+}
+
+/*
+ * Shows the main window with @file, or with the default scenario when
+ * @file is NULL and the window shows nothing yet. A screenshot waits until
+ * what was asked for is loaded.
+ */
+static void
+pl_application_show (PlApplication *self,
+                     GFile         *file)
+{
+  GtkWindow *active = gtk_application_get_active_window (GTK_APPLICATION (self));
+  PlWindow *window;
+  gboolean fresh = active == NULL || !PL_IS_WINDOW (active);
+  GVariant *presenting;
+
+  window = fresh ? pl_window_new (self) : PL_WINDOW (active);
+  if (fresh)
+    {
+      presenting = g_action_group_get_action_state (G_ACTION_GROUP (self), "present");
+      pl_window_set_presenting (window, g_variant_get_boolean (presenting));
+      /*
+       * A picture of presentation mode is as large as the screen, as full
+       * screen would make it: with no window manager (Xvfb) nobody else does.
+       */
+      if (g_variant_get_boolean (presenting) && self->screenshot_file != NULL)
+        {
+          GListModel *monitors = gdk_display_get_monitors (gdk_display_get_default ());
+          g_autoptr(GdkMonitor) monitor = g_list_model_get_item (monitors, 0);
+          GdkRectangle geometry;
+
+          if (monitor != NULL)
+            {
+              gdk_monitor_get_geometry (monitor, &geometry);
+              gtk_window_set_default_size (GTK_WINDOW (window), geometry.width, geometry.height);
+            }
+        }
+      g_variant_unref (presenting);
+    }
+
+  if (self->screenshot_file != NULL && !self->screenshot_started)
+    {
+      self->screenshot_started = TRUE;
+      pl_window_set_animations (window, FALSE);
+      pl_window_set_interactive (window, FALSE);
+      g_signal_connect (window, "load-finished", G_CALLBACK (pl_application_on_load_finished), self);
+    }
+  else if (fresh && self->start_step > 0)
+    g_signal_connect (window, "load-finished", G_CALLBACK (pl_application_on_load_finished), self);
+
+  if (file != NULL)
+    pl_window_open_file (window, file);
+  else if (fresh)
+    pl_window_open_builtin (window, "textbook");
+
+  gtk_window_present (GTK_WINDOW (window));
+}
+
 /* GApplication ------------------------------------------------------------ */
 
 static int
@@ -297,12 +439,25 @@ pl_application_handle_local_options (GApplication *app,
 {
   PlApplication *self = PL_APPLICATION (app);
   const char *screenshot = NULL;
+  gint32 step = 0;
 
   if (g_variant_dict_contains (options, "version"))
     {
       g_print ("postlab %s\n", PACKAGE_VERSION);
       return 0;
     }
+
+  if (g_variant_dict_lookup (options, "step", "i", &step))
+    {
+      if (step < 0)
+        {
+          g_printerr (_("postlab: --step wants a step number, 0 or more\n"));
+          return 2;
+        }
+      self->start_step = (guint) step;
+    }
+
+  self->start_presenting = g_variant_dict_contains (options, "present");
 
   if (g_variant_dict_lookup (options, "screenshot", "^&ay", &screenshot))
     {
@@ -323,6 +478,7 @@ pl_application_startup (GApplication *app)
   PlApplication *self = PL_APPLICATION (app);
   static const char *quit_accels[] = { "<Control>q", NULL };
   static const char *shortcuts_accels[] = { "<Control>question", NULL };
+  static const char *present_accels[] = { "F5", NULL };
   g_autoptr(GtkCssProvider) css = NULL;
 
   G_APPLICATION_CLASS (pl_application_parent_class)->startup (app);
@@ -333,6 +489,9 @@ pl_application_startup (GApplication *app)
                                    self);
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.quit", quit_accels);
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.shortcuts", shortcuts_accels);
+  gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.present", present_accels);
+  if (self->start_presenting)
+    g_action_group_change_action_state (G_ACTION_GROUP (self), "present", g_variant_new_boolean (TRUE));
 
   /* GtkApplication has put our resource's icons/ on the icon theme's path,
    * so the icon shows even when Postlab runs from its build folder. */
@@ -354,23 +513,20 @@ pl_application_startup (GApplication *app)
 static void
 pl_application_activate (GApplication *app)
 {
-  PlApplication *self = PL_APPLICATION (app);
-  GtkWindow *window;
+  pl_application_show (PL_APPLICATION (app), NULL);
+}
 
-  window = gtk_application_get_active_window (GTK_APPLICATION (self));
-  if (window == NULL)
-    window = GTK_WINDOW (pl_window_new (self));
-
-  gtk_window_present (window);
-
-  if (self->screenshot_file != NULL && !self->screenshot_started)
-    {
-      self->screenshot_started = TRUE;
-      pl_screenshot_window_async (window, self->screenshot_file,
-                                  SCREENSHOT_TIMEOUT_SECONDS, self->cancellable,
-                                  pl_application_on_screenshot_done,
-                                  g_object_ref (self));
-    }
+/* `postlab FILE`: a capture or a scenario; one document a window, so the first file. */
+static void
+pl_application_open (GApplication  *app,
+                     GFile        **files,
+                     int            n_files,
+                     const char    *hint)
+{
+  if (n_files > 1)
+    g_printerr (_("postlab: opening %s only: one capture or scenario at a time\n"),
+                g_file_peek_path (files[0]) != NULL ? g_file_peek_path (files[0]) : "");
+  pl_application_show (PL_APPLICATION (app), n_files > 0 ? files[0] : NULL);
 }
 
 static void
@@ -391,6 +547,7 @@ pl_application_finalize (GObject *object)
 
   g_clear_object (&self->cancellable);
   g_clear_object (&self->screenshot_file);
+  g_free (self->theme_before_presenting);
 
   G_OBJECT_CLASS (pl_application_parent_class)->finalize (object);
 }
@@ -407,6 +564,7 @@ pl_application_class_init (PlApplicationClass *klass)
   app_class->handle_local_options = pl_application_handle_local_options;
   app_class->startup = pl_application_startup;
   app_class->activate = pl_application_activate;
+  app_class->open = pl_application_open;
 }
 
 static void
@@ -421,7 +579,7 @@ pl_application_new (void)
 {
   return g_object_new (PL_TYPE_APPLICATION,
                        "application-id", PL_APP_ID,
-                       "flags", G_APPLICATION_DEFAULT_FLAGS,
+                       "flags", G_APPLICATION_HANDLES_OPEN,
                        "resource-base-path", "/org/postlab/Postlab",
                        NULL);
 }

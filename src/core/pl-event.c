@@ -35,6 +35,99 @@ pl_event_new_take (PlEventKind  kind,
   return self;
 }
 
+/* TRUE when @p is one of the strings kept in the event's own allocation (pl_event_new_unit()). */
+static inline gboolean
+is_inline (const PlEvent *self,
+           const char    *p)
+{
+  return p != NULL && (guintptr) p - (guintptr) (self + 1) < self->inline_size;
+}
+
+/* A string field's old value, freed unless the event's allocation holds it. */
+static void
+free_field (PlEvent *self,
+            char    *p)
+{
+  if (!is_inline (self, p))
+    g_free (p);
+}
+
+/*
+ * pl_event_new_unit:
+ * What pl_event_new() and the setters make, for an engine that sends or
+ * reads a unit: @text (taken; NULL: made from the octets), @status, @verb
+ * (upper-cased) and @args (each may be NULL) as pl_event_take_text(),
+ * pl_event_set_status() and pl_event_set_verb() set them. The octets and
+ * the strings share the event's allocation: a simulation makes a million
+ * events a second, and every allocation a trace keeps costs time and
+ * memory. The setters may still replace any field.
+ *
+ * @octets is then a GBytes over the event's own memory that frees it: the
+ * event holds that GBytes until its last unref, so whoever takes a ref on
+ * the GBytes keeps the octets (and only the memory) alive after the event.
+ */
+PlEvent *
+pl_event_new_unit (PlEventKind   kind,
+                   PlDirection   dir,
+                   const guint8 *octets,
+                   gsize         len,
+                   char         *text,
+                   const char   *status,
+                   const char   *verb,
+                   const char   *args)
+{
+  g_autofree char *shown = NULL;
+  gsize text_size;
+  gsize status_size = status != NULL ? strlen (status) + 1 : 0;
+  gsize verb_size = verb != NULL ? strlen (verb) + 1 : 0;
+  gsize args_size = args != NULL ? strlen (args) + 1 : 0;
+  gsize extra;
+  PlEvent *self;
+  char *p;
+
+  g_return_val_if_fail (octets != NULL || len == 0, NULL);
+
+  shown = text != NULL ? text : pl_display_text_from_octets (octets, len, FALSE);
+  text_size = strlen (shown) + 1;
+  extra = len + text_size + status_size + verb_size + args_size;
+  g_return_val_if_fail (extra <= G_MAXUINT, NULL);
+
+  self = g_malloc (sizeof (PlEvent) + extra);
+  memset (self, 0, sizeof (PlEvent));
+  self->ref_count = 1;
+  self->inline_size = (guint) extra;
+  self->kind = kind;
+  self->dir = dir;
+
+  p = (char *) (self + 1);
+  if (len > 0)
+    memcpy (p, octets, len);
+  self->octets = g_bytes_new_with_free_func (p, len, g_free, self);
+  p += len;
+  memcpy (p, shown, text_size);
+  self->text = p;
+  p += text_size;
+  if (status != NULL)
+    {
+      memcpy (p, status, status_size);
+      self->status = p;
+      p += status_size;
+    }
+  if (verb != NULL)
+    {
+      for (gsize i = 0; i < verb_size; i++)
+        p[i] = g_ascii_toupper (verb[i]);
+      self->verb = p;
+      p += verb_size;
+    }
+  if (args != NULL)
+    {
+      memcpy (p, args, args_size);
+      self->args = p;
+    }
+  return self;
+}
+
 /*
  * pl_event_new:
  * Creates an event holding a copy of @len octets at @octets, with a display
@@ -76,12 +169,18 @@ pl_event_unref (PlEvent *self)
   g_return_if_fail (self != NULL);
   if (!g_atomic_int_dec_and_test (&self->ref_count))
     return;
+  free_field (self, self->text);
+  free_field (self, self->verb);
+  free_field (self, self->args);
+  free_field (self, self->tag);
+  free_field (self, self->status);
+  /* An event of pl_event_new_unit() lives in its octets' memory: their GBytes frees it, last. */
+  if (self->inline_size > 0)
+    {
+      g_bytes_unref (self->octets);
+      return;
+    }
   g_clear_pointer (&self->octets, g_bytes_unref);
-  g_free (self->text);
-  g_free (self->verb);
-  g_free (self->args);
-  g_free (self->tag);
-  g_free (self->status);
   g_free (self);
 }
 
@@ -91,8 +190,8 @@ pl_event_set_verb (PlEvent    *self,
                    const char *args)
 {
   g_return_if_fail (self != NULL);
-  g_free (self->verb);
-  g_free (self->args);
+  free_field (self, self->verb);
+  free_field (self, self->args);
   self->verb = verb != NULL ? g_ascii_strup (verb, -1) : NULL;
   self->args = g_strdup (args);
 }
@@ -102,7 +201,7 @@ pl_event_set_status (PlEvent    *self,
                      const char *status)
 {
   g_return_if_fail (self != NULL);
-  g_free (self->status);
+  free_field (self, self->status);
   self->status = g_strdup (status);
 }
 
@@ -111,7 +210,7 @@ pl_event_set_tag (PlEvent    *self,
                   const char *tag)
 {
   g_return_if_fail (self != NULL);
-  g_free (self->tag);
+  free_field (self, self->tag);
   self->tag = g_strdup (tag);
 }
 
@@ -120,7 +219,7 @@ pl_event_take_text (PlEvent *self,
                     char    *text)
 {
   g_return_if_fail (self != NULL);
-  g_free (self->text);
+  free_field (self, self->text);
   self->text = text != NULL ? text : g_strdup ("");
 }
 
@@ -147,6 +246,36 @@ static const guint8 plain[256] = {
   1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
   1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x7f is not */
 };
+
+/*
+ * Where the run of plain octets from @i ends: eight at a time while none of
+ * the eight is below 0x20, 0x7f or above (the word tests are exact; TAB,
+ * plain but below 0x20, just ends a word's turn early). Mail is mostly long
+ * plain lines: this is the loop the bytes of a big message go through.
+ */
+static inline gsize
+plain_run_end (const guint8 *data,
+               gsize         i,
+               gsize         len)
+{
+  const guint64 ones = G_GUINT64_CONSTANT (0x0101010101010101);
+  const guint64 highs = G_GUINT64_CONSTANT (0x8080808080808080);
+
+  while (i + 8 <= len)
+    {
+      guint64 x, del;
+
+      memcpy (&x, data + i, 8);
+      del = x ^ (ones * 0x7f);
+      /* Some octet < 0x20; some octet == 0x7f; some octet >= 0x80. */
+      if ((((x - ones * 0x20) & ~x) | ((del - ones) & ~del) | x) & highs)
+        break;
+      i += 8;
+    }
+  while (i < len && plain[data[i]])
+    i++;
+  return i;
+}
 
 /* g_string_append_len() without its call when the room is there (it mostly is: plain text never grows). */
 static inline void
@@ -177,9 +306,19 @@ pl_display_text_from_octets (const guint8 *data,
                              gsize         len,
                              gboolean      unstuff_dots)
 {
-  GString *out = g_string_sized_new (len + 1);
+  /*
+   * The GString lives on the stack around a buffer sized for the octets:
+   * the text is rarely longer (line ends get shorter), g_string_sized_new()
+   * would round it up to a power of two (128 at least) that a trace keeps
+   * as long as the event, and the struct would be one more allocation per
+   * event. It grows as any GString should a replacement character need it.
+   */
+  GString text = { g_malloc (len + 1), 0, len + 1 };
+  GString *out = &text;
   gboolean at_line_start = TRUE;
   gsize i = 0;
+
+  out->str[0] = '\0';
 
   while (i < len)
     {
@@ -195,10 +334,8 @@ pl_display_text_from_octets (const guint8 *data,
       if (plain[c])
         {
           /* Most of any text is plain: copy the whole run at once, not octet by octet. */
-          gsize end = i + 1;
+          gsize end = plain_run_end (data, i + 1, len);
 
-          while (end < len && plain[data[end]])
-            end++;
           append_run (out, (const char *) data + i, end - i);
           i = end;
           continue;
@@ -270,5 +407,5 @@ pl_display_text_from_octets (const guint8 *data,
           i = (const guint8 *) start - data;
       }
     }
-  return g_string_free (out, FALSE);
+  return out->str;
 }

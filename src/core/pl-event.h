@@ -26,6 +26,7 @@ G_BEGIN_DECLS
 typedef struct _PlEvent {
   /*< private >*/
   gint         ref_count;
+  guint        inline_size; /* octets after the struct that hold its strings (pl_event_new_unit()) */
   /*< public >*/
   guint        session;   /* id of the session in its trace, 0 until added */
   double       time;      /* seconds: epoch for captures, virtual for simulations */
@@ -49,6 +50,14 @@ PlEvent  *pl_event_new_take   (PlEventKind   kind,
                                PlDirection   dir,
                                GBytes       *octets,
                                char         *text);
+PlEvent  *pl_event_new_unit   (PlEventKind   kind,
+                               PlDirection   dir,
+                               const guint8 *octets,
+                               gsize         len,
+                               char         *text,
+                               const char   *status,
+                               const char   *verb,
+                               const char   *args);
 PlEvent  *pl_event_new_note   (const char   *format,
                                ...) G_GNUC_PRINTF (1, 2);
 PlEvent  *pl_event_ref        (PlEvent      *event);

@@ -263,10 +263,16 @@ pl_crlf_size (const guint8 *data,
               gsize         len)
 {
   gsize size = len;
+  const guint8 *end = data + len;
+  const guint8 *lf = len > 0 ? memchr (data, '\n', len) : NULL;
 
-  for (gsize i = 0; i < len; i++)
-    if (data[i] == '\n' && (i == 0 || data[i - 1] != '\r'))
-      size++;
+  /* From one LF to the next with memchr(): messages are mostly long lines. */
+  while (lf != NULL)
+    {
+      if (lf == data || lf[-1] != '\r')
+        size++;
+      lf = lf + 1 < end ? memchr (lf + 1, '\n', (gsize) (end - lf - 1)) : NULL;
+    }
   return size;
 }
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "pl-data-folder.h"
+#include "pl-mail-policy.h"
 #include "pl-net-error.h"
 #include "pl-pop3-server.h"
 #include "pl-smtp-server.h"
@@ -29,6 +30,7 @@ struct _PlMailServer
   char                *setup_report;
 
   PlMailStore         *store;
+  PlMailPolicy        *policy;      /* what it accepts, shared with the simulator */
   PlQueue             *queue;       /* a sending server's */
   PlRelay             *relay;       /* a sending server's */
   PlService           *smtp;
@@ -113,66 +115,8 @@ on_relay_log (gboolean    warning,
     g_debug ("%s", line);
 }
 
-/* Addresses ------------------------------------------------------------------------------------ */
+/* SMTP policy (src/store/pl-mail-policy.c, the simulator's too) --------------------------------- */
 
-/* Splits at the last '@' (a quoted local part may hold one). A bare "postmaster" has no domain. */
-static void
-split_address (const char  *address,
-               char       **local,
-               const char **domain)
-{
-  const char *at = strrchr (address, '@');
-
-  if (at == NULL)
-    {
-      *local = g_strdup (address);
-      *domain = NULL;
-      return;
-    }
-  *local = g_strndup (address, (gsize) (at - address));
-  *domain = at + 1;
-}
-
-static gboolean
-is_own_domain (PlMailServer *self,
-               const char   *domain)
-{
-  return domain == NULL || g_ascii_strcasecmp (domain, self->server->domain) == 0;
-}
-
-/*
- * The store user behind a local part of our domain, or NULL. User names
- * are matched exactly first, then without regard to case (RFC 5321 2.4
- * lets a server treat local parts case-insensitively; people type "Bob").
- * "postmaster" always has someone behind it (RFC 5321 4.5.1).
- */
-static char *
-resolve_local (PlMailServer *self,
-               const char   *local)
-{
-  const PlWorldDomain *domain;
-  g_autofree char *lower = NULL;
-
-  if (local[0] == '\0')
-    return NULL;
-  if (pl_mail_store_has_user (self->store, local))
-    return g_strdup (local);
-  lower = g_ascii_strdown (local, -1);
-  if (pl_mail_store_has_user (self->store, lower))
-    return g_steal_pointer (&lower);
-  if (g_str_equal (lower, "postmaster"))
-    {
-      domain = pl_world_lookup_domain (self->world, self->server->domain);
-      if (domain != NULL && domain->postmaster != NULL
-          && pl_mail_store_has_user (self->store, domain->postmaster))
-        return g_strdup (domain->postmaster);
-    }
-  return NULL;
-}
-
-/* SMTP policy ------------------------------------------------------------------------------- */
-
-/* RFC 4954 4: "alice" or "alice@a.example" logs in as the store's user alice. */
 static gboolean
 smtp_check_password (PlSmtpServer *server,
                      const char   *user,
@@ -180,13 +124,8 @@ smtp_check_password (PlSmtpServer *server,
                      gpointer      user_data)
 {
   PlMailServer *self = user_data;
-  g_autofree char *local = NULL;
-  const char *domain;
 
-  split_address (user, &local, &domain);
-  if (!is_own_domain (self, domain))
-    return FALSE;
-  return pl_mail_store_check_password (self->store, local, password);
+  return pl_mail_policy_check_password (self->policy, user, password);
 }
 
 static PlSmtpReply *
@@ -197,31 +136,10 @@ smtp_check_recipient (PlSmtpServer *server,
                       gpointer      user_data)
 {
   PlMailServer *self = user_data;
-  g_autofree char *local = NULL;
-  const char *domain;
-  const PlWorldDomain *known;
+  char *text = NULL;
+  guint code = pl_mail_policy_check_recipient (self->policy, address, auth_user != NULL || trusted, &text);
 
-  split_address (address, &local, &domain);
-  if (is_own_domain (self, domain))
-    {
-      g_autofree char *user = resolve_local (self, local);
-
-      if (user == NULL)
-        return pl_smtp_reply_new (550, "5.1.1 <%s>: unknown user: no mailbox here by that name", address);
-      return pl_smtp_reply_new (250, "2.1.5 <%s>: recipient ok, for %s's mailbox", address, user);
-    }
-
-  /* Not ours: relaying. RFC 5321 3.6.2: only for those the server knows, never for anyone. */
-  if (!pl_world_server_relays (self->server))
-    return pl_smtp_reply_new (550, "5.7.1 <%s>: relay access denied: %s takes mail for %s only",
-                              address, self->server->hostname, self->server->domain);
-  if (auth_user == NULL && !trusted)
-    return pl_smtp_reply_new (550, "5.7.1 <%s>: relay access denied: log in (AUTH) to send mail "
-                              "to other domains", address);
-  known = pl_world_lookup_domain (self->world, domain);
-  if (known == NULL)
-    return pl_smtp_reply_new (550, "5.1.2 <%s>: no mail server for %s in this world", address, domain);
-  return pl_smtp_reply_new (250, "2.1.5 <%s>: recipient ok, will relay to %s", address, known->server);
+  return pl_smtp_reply_new_take (code, text);
 }
 
 static char *
@@ -320,45 +238,19 @@ smtp_deliver (PlSmtpServer         *server,
   g_autoptr(GError) error = NULL;
   g_autofree char *added = NULL;
   g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func (g_free);
-  gboolean submission = envelope->auth_user != NULL || envelope->trusted;
+  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+  char *text = NULL;
+  guint refusal;
 
-  /* A submission is completed here; mail relayed by another server is passed on as it came (RFC 5321 6.4). */
-  if (submission)
-    {
-      g_autoptr(GDateTime) now = g_date_time_new_now_local ();
-
-      stored = pl_submission_complete (message, now, envelope->id, self->server->hostname, &added);
-    }
-  else
-    stored = g_bytes_ref (message);
-
-  for (guint i = 0; i < envelope->n_recipients; i++)
-    {
-      const char *address = envelope->recipients[i];
-      g_autofree char *local = NULL;
-      const char *domain;
-
-      split_address (address, &local, &domain);
-      if (is_own_domain (self, domain))
-        {
-          char *user = resolve_local (self, local);
-
-          if (user == NULL)
-            return pl_smtp_reply_new (451, "4.3.0 <%s>: the mailbox went away; try again later", address);
-          if (!g_ptr_array_find_with_equal_func (local_users, user, g_str_equal, NULL))
-            g_ptr_array_add (local_users, user);
-          else
-            g_free (user);
-        }
-      else
-        g_ptr_array_add (remote, (gpointer) address);
-    }
+  refusal = pl_mail_policy_sort_recipients (self->policy, envelope->recipients, local_users, remote, &text);
+  if (refusal != 0)
+    return pl_smtp_reply_new_take (refusal, text);
+  stored = pl_mail_policy_complete_message (self->policy, message, envelope->auth_user != NULL || envelope->trusted,
+                                            now, envelope->id, &added);
 
   /* The queue first: it can be taken back if a local delivery then fails. */
   if (remote->len > 0)
     {
-      if (self->queue == NULL)
-        return pl_smtp_reply_new (451, "4.3.0 %s keeps no queue: cannot relay", self->server->hostname);
       g_ptr_array_add (remote, NULL);
       entry = pl_queue_add (self->queue, envelope->id, envelope->mail_from,
                             (const char *const *) remote->pdata, stored, g_get_real_time (), &error);
@@ -366,7 +258,7 @@ smtp_deliver (PlSmtpServer         *server,
       if (entry == NULL)
         {
           warn (self, "could not queue a message from <%s>: %s", envelope->mail_from, error->message);
-          return pl_smtp_reply_new (451, "4.3.0 Could not store the message; try again later");
+          return pl_smtp_reply_new_take (451, g_strdup (PL_MAIL_POLICY_NOT_STORED_TEXT));
         }
     }
   for (guint i = 0; i < local_users->len; i++)
@@ -384,7 +276,7 @@ smtp_deliver (PlSmtpServer         *server,
               if (!pl_queue_remove (self->queue, entry, &remove_error))
                 warn (self, "could not take %s back out of the queue: %s", entry->id, remove_error->message);
             }
-          return pl_smtp_reply_new (451, "4.3.0 Could not store the message; try again later");
+          return pl_smtp_reply_new_take (451, g_strdup (PL_MAIL_POLICY_NOT_STORED_TEXT));
         }
     }
 
@@ -412,9 +304,8 @@ smtp_deliver (PlSmtpServer         *server,
                                                added != NULL ? ")" : ""));
     }
   schedule_after_delivery (self, lines, entry);
-  if (entry != NULL)
-    return pl_smtp_reply_new (250, "2.0.0 Ok: queued as %s", entry->id);
-  return pl_smtp_reply_new (250, "2.0.0 Ok: delivered as %s", envelope->id);
+  return pl_smtp_reply_new_take (250, pl_mail_policy_accepted_text (entry != NULL ? entry->id : envelope->id,
+                                                                    entry != NULL));
 }
 
 static const PlSmtpServerCallbacks smtp_callbacks = {
@@ -489,10 +380,10 @@ relay_deliver (const char  *address,
   g_autofree char *user = NULL;
   const char *domain;
 
-  split_address (address, &local, &domain);
-  user = resolve_local (self, local);
+  pl_mail_split_address (address, &local, &domain);
+  user = pl_mail_policy_resolve_user (self->policy, local);
   if (user == NULL)
-    user = resolve_local (self, "postmaster");
+    user = pl_mail_policy_resolve_user (self->policy, "postmaster");
   if (user == NULL)
     {
       g_set_error (error, PL_STORE_ERROR, PL_STORE_ERROR_NO_SUCH_USER,
@@ -524,6 +415,7 @@ pl_mail_server_finalize (GObject *object)
 {
   PlMailServer *self = PL_MAIL_SERVER (object);
 
+  g_clear_pointer (&self->policy, pl_mail_policy_free);
   g_clear_object (&self->queue);
   g_clear_object (&self->store);
   g_clear_object (&self->trace);
@@ -585,6 +477,7 @@ pl_mail_server_new (PlWorld                  *world,
   self->store = pl_data_folder_open_domain (data_dir, world, server->domain, &self->setup_report, error);
   if (self->store == NULL)
     return NULL;
+  self->policy = pl_mail_policy_new (world, server, self->store);
   if (pl_world_server_relays (server))
     {
       g_autofree char *queue_path = pl_data_folder_dup_queue_path (data_dir, server->domain);

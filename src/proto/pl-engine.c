@@ -4,20 +4,10 @@
 
 #include "pl-engine.h"
 
-typedef struct {
-  PlProtocol         protocol;
-  GByteArray        *output;
-  gsize              output_start;
-  guint              delay;
-  guint              state;
-  gboolean           finished;
-  gboolean           failed;
-  gboolean           is_server;
-  PlEngineEventFunc  event_func;
-  gpointer           event_data;
-  PlEngineStateFunc  state_func;
-  gpointer           state_data;
-} PlEnginePrivate;
+#include "pl-engine-private.h"
+
+/* The engines of src/proto read it directly (pl-engine-private.h); everyone else goes through the calls below. */
+typedef PlEngineBase PlEnginePrivate;
 
 G_DEFINE_ABSTRACT_TYPE_WITH_PRIVATE (PlEngine, pl_engine, G_TYPE_OBJECT)
 
@@ -49,7 +39,21 @@ pl_engine_init (PlEngine *self)
 {
   PlEnginePrivate *priv = pl_engine_get_instance_private (self);
 
+  priv->engine = self;
   priv->output = g_byte_array_new ();
+  /*
+   * Whether the state changes go to the debug log (G_MESSAGES_DEBUG names
+   * this domain) is asked once per engine: asking looks at the environment,
+   * which cost more than the rest of a state change.
+   */
+  priv->log_states = !g_log_writer_default_would_drop (G_LOG_LEVEL_DEBUG, G_LOG_DOMAIN);
+}
+
+PlEngineBase *
+pl_engine_get_base (PlEngine *self)
+{
+  g_return_val_if_fail (PL_IS_ENGINE (self), NULL);
+  return pl_engine_get_instance_private (self);
 }
 
 PlProtocol
@@ -82,6 +86,45 @@ pl_engine_set_event_func (PlEngine          *self,
   g_return_if_fail (PL_IS_ENGINE (self));
   priv->event_func = func;
   priv->event_data = user_data;
+}
+
+/*
+ * pl_engine_set_received_events:
+ * Whether the event function hears of the units the engine receives from
+ * its peer (the default) or only of those it sends itself, and notes. A
+ * driver that runs both ends of a connection (the simulator) records each
+ * unit once, from its sender; with @wanted FALSE the receiving engine does
+ * not build events (octets, display text, verb) that would be thrown away.
+ * What the engine does with the units is the same either way.
+ */
+void
+pl_engine_set_received_events (PlEngine *self,
+                               gboolean  wanted)
+{
+  PlEnginePrivate *priv = pl_engine_get_instance_private (self);
+
+  g_return_if_fail (PL_IS_ENGINE (self));
+  priv->no_received_events = !wanted;
+}
+
+/* For engines: TRUE when the units it sends should become events (an event function is set). */
+gboolean
+pl_engine_wants_events (PlEngine *self)
+{
+  PlEnginePrivate *priv = pl_engine_get_instance_private (self);
+
+  g_return_val_if_fail (PL_IS_ENGINE (self), FALSE);
+  return priv->event_func != NULL;
+}
+
+/* For engines: TRUE when the units it receives should become events too (see pl_engine_set_received_events()). */
+gboolean
+pl_engine_wants_received_events (PlEngine *self)
+{
+  PlEnginePrivate *priv = pl_engine_get_instance_private (self);
+
+  g_return_val_if_fail (PL_IS_ENGINE (self), FALSE);
+  return priv->event_func != NULL && !priv->no_received_events;
 }
 
 void
@@ -254,20 +297,38 @@ void
 pl_engine_set_state (PlEngine *self,
                      guint     state)
 {
-  PlEnginePrivate *priv = pl_engine_get_instance_private (self);
+  g_return_if_fail (PL_IS_ENGINE (self));
+  pl_engine_base_set_state (pl_engine_get_instance_private (self), state);
+}
+
+/* pl_engine_set_state() for the engines' own paths (pl-engine-private.h). */
+void
+pl_engine_base_set_state (PlEngineBase *priv,
+                          guint         state)
+{
+  PlEngine *self = priv->engine;
   PlEngineClass *klass;
   const char *old_name;
   const char *new_name;
 
-  g_return_if_fail (PL_IS_ENGINE (self));
-
   if (priv->state == state)
     return;
+  /*
+   * A state changes several times per session: its names are looked up and
+   * the line formatted only when someone will see them (see
+   * pl_engine_init() for the log, or a state function listens).
+   */
+  if (!priv->log_states && priv->state_func == NULL)
+    {
+      priv->state = state;
+      return;
+    }
   klass = PL_ENGINE_GET_CLASS (self);
   old_name = klass->state_name (self, priv->state);
   new_name = klass->state_name (self, state);
-  g_debug ("%s %s: %s -> %s", pl_protocol_to_string (priv->protocol),
-           G_OBJECT_TYPE_NAME (self), old_name, new_name);
+  if (priv->log_states)
+    g_debug ("%s %s: %s -> %s", pl_protocol_to_string (priv->protocol),
+             G_OBJECT_TYPE_NAME (self), old_name, new_name);
   priv->state = state;
   if (priv->state_func != NULL)
     priv->state_func (self, old_name, new_name, priv->state_data);
@@ -291,15 +352,37 @@ pl_engine_emit_note (PlEngine   *self,
                      const char *format,
                      ...)
 {
-  g_autoptr(PlEvent) event = NULL;
-  g_autofree char *text = NULL;
+  PlEvent *event;
   va_list args;
 
+  g_return_if_fail (PL_IS_ENGINE (self));
+  if (!pl_engine_wants_events (self))
+    return;
   va_start (args, format);
-  text = g_strdup_vprintf (format, args);
+  event = pl_event_new_take (PL_EVENT_NOTE, PL_DIR_NONE, NULL, g_strdup_vprintf (format, args));
   va_end (args);
-  event = pl_event_new_note ("%s", text);
   pl_engine_emit (self, event);
+  pl_event_unref (event);
+}
+
+/*
+ * pl_engine_write:
+ * Queues @data for the peer without making an event of it: for an engine
+ * that builds the unit's event itself (only when pl_engine_wants_events()),
+ * with its fields and display text made once.
+ */
+void
+pl_engine_write (PlEngine     *self,
+                 const guint8 *data,
+                 gsize         len)
+{
+  PlEnginePrivate *priv = pl_engine_get_instance_private (self);
+
+  g_return_if_fail (PL_IS_ENGINE (self));
+  g_return_if_fail (data != NULL || len == 0);
+
+  if (len > 0)
+    g_byte_array_append (priv->output, data, (guint) len);
 }
 
 /*

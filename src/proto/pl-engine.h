@@ -56,6 +56,8 @@ PlProtocol    pl_engine_get_protocol     (PlEngine          *self);
 void          pl_engine_set_event_func   (PlEngine          *self,
                                           PlEngineEventFunc  func,
                                           gpointer           user_data);
+void          pl_engine_set_received_events (PlEngine       *self,
+                                             gboolean        wanted);
 void          pl_engine_set_state_func   (PlEngine          *self,
                                           PlEngineStateFunc  func,
                                           gpointer           user_data);
@@ -84,6 +86,11 @@ void          pl_engine_emit             (PlEngine          *self,
 void          pl_engine_emit_note        (PlEngine          *self,
                                           const char        *format,
                                           ...) G_GNUC_PRINTF (2, 3);
+gboolean      pl_engine_wants_events     (PlEngine          *self);
+gboolean      pl_engine_wants_received_events (PlEngine     *self);
+void          pl_engine_write            (PlEngine          *self,
+                                          const guint8      *data,
+                                          gsize              len);
 PlEvent      *pl_engine_send             (PlEngine          *self,
                                           PlEventKind        kind,
                                           const guint8      *data,

@@ -39,7 +39,8 @@ pl_line_reader_new (gsize max_line)
   g_return_val_if_fail (max_line >= 3, NULL);
 
   self = g_new0 (PlLineReader, 1);
-  self->buffer = g_byte_array_sized_new (MIN (max_line, 4096));
+  /* It grows to what arrives at once: most sessions never need a whole max_line. */
+  self->buffer = g_byte_array_new ();
   self->max_line = max_line;
   return self;
 }

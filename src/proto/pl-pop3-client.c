@@ -6,6 +6,7 @@
 
 #include <string.h>
 
+#include "pl-engine-private.h"
 #include "pl-line-reader.h"
 #include "pl-pop3-grammar.h"
 
@@ -22,6 +23,7 @@
 struct _PlPop3Client
 {
   PlEngine      parent_instance;
+  PlEngineBase *base;             /* read on every line (pl-engine-private.h) */
 
   char         *user;
   char         *password;
@@ -40,7 +42,8 @@ struct _PlPop3Client
   gboolean      in_body;
 
   /* The command waiting for that reply. */
-  char         *pending_verb;
+  GByteArray   *line;             /* the command being sent */
+  char          pending_verb[PL_POP3_MAX_VERB_LEN + 1];  /* "" when it had none */
   gboolean      expect_multiline;
 
   GArray       *listed;           /* message numbers from LIST, of guint */
@@ -76,13 +79,13 @@ static void
 set_state (PlPop3Client      *self,
            PlPop3ClientState  state)
 {
-  pl_engine_set_state (PL_ENGINE (self), state);
+  pl_engine_base_set_state (self->base, state);
 }
 
 static PlPop3ClientState
 get_state (PlPop3Client *self)
 {
-  return (PlPop3ClientState) pl_engine_get_state (PL_ENGINE (self));
+  return (PlPop3ClientState) pl_engine_base_get_state (self->base);
 }
 
 /*
@@ -93,37 +96,55 @@ static void
 send_command (PlPop3Client *self,
               const char   *text)
 {
-  g_autoptr(GByteArray) line = g_byte_array_new ();
+  gsize len = strlen (text);
+  gsize verb_len;
+  gsize args_start;
+  gboolean parsed;
   g_autoptr(PlEvent) event = NULL;
-  g_autofree char *verb = NULL;
-  g_autofree char *args = NULL;
 
-  g_byte_array_append (line, (const guint8 *) text, (guint) strlen (text));
-  g_byte_array_append (line, (const guint8 *) "\r\n", 2);
-  event = pl_engine_send (PL_ENGINE (self), PL_EVENT_COMMAND, line->data, line->len);
-
-  g_clear_pointer (&self->pending_verb, g_free);
+  g_byte_array_append (self->line, (const guint8 *) text, (guint) len);
+  g_byte_array_append (self->line, (const guint8 *) "\r\n", 2);
+  pl_engine_base_write (self->base, self->line->data, self->line->len);
+  /* The arguments run to the end of @text: they are read where they are, the verb is copied. */
+  self->pending_verb[0] = '\0';
   self->expect_multiline = FALSE;
-  if (pl_pop3_parse_command ((const guint8 *) text, strlen (text), &verb, &args))
+  parsed = pl_pop3_split_command ((const guint8 *) text, len, &verb_len, &args_start);
+  if (parsed)
     {
-      pl_event_set_verb (event, verb, args);
-      self->expect_multiline = pl_pop3_reply_is_multiline (verb, args);
-      self->pending_verb = g_steal_pointer (&verb);
+      for (gsize i = 0; i < verb_len; i++)
+        self->pending_verb[i] = g_ascii_toupper (text[i]);
+      self->pending_verb[verb_len] = '\0';
+      self->expect_multiline = pl_pop3_reply_is_multiline (self->pending_verb, text + args_start);
     }
-  pl_engine_emit (PL_ENGINE (self), event);
+  if (pl_engine_base_wants_events (self->base))
+    event = pl_event_new_unit (PL_EVENT_COMMAND, PL_DIR_CLIENT, self->line->data, self->line->len, NULL, NULL,
+                               parsed ? self->pending_verb : NULL, parsed ? text + args_start : NULL);
+  g_byte_array_set_size (self->line, 0);
+  if (event == NULL)
+    return;
+  pl_engine_base_emit (self->base, event);
 }
 
-static void G_GNUC_PRINTF (2, 3)
-send_commandf (PlPop3Client *self,
-               const char   *format,
-               ...)
+/* "USER bob": a verb and its argument. */
+static void
+send_words (PlPop3Client *self,
+            const char   *verb,
+            const char   *arg)
 {
-  g_autofree char *text = NULL;
-  va_list args;
+  g_autofree char *text = g_strconcat (verb, " ", arg, NULL);
 
-  va_start (args, format);
-  text = g_strdup_vprintf (format, args);
-  va_end (args);
+  send_command (self, text);
+}
+
+/* "RETR 2": a verb and a message number. */
+static void
+send_numbered (PlPop3Client *self,
+               const char   *verb,
+               guint         number)
+{
+  char text[32];
+
+  g_snprintf (text, sizeof text, "%s %u", verb, number);
   send_command (self, text);
 }
 
@@ -157,7 +178,7 @@ fetch_next (PlPop3Client *self)
   self->current = g_array_index (self->listed, guint, self->next_listed);
   self->next_listed++;
   set_state (self, PL_POP3_CLIENT_RETR);
-  send_commandf (self, "RETR %u", self->current);
+  send_numbered (self, "RETR", self->current);
 }
 
 /* The body of the reply just read: between its status line and its "." line. */
@@ -227,7 +248,7 @@ advance_fetch (PlPop3Client *self,
           return;
         }
       set_state (self, PL_POP3_CLIENT_USER);
-      send_commandf (self, "USER %s", self->user);
+      send_words (self, "USER", self->user);
       return;
     }
   if (state == PL_POP3_CLIENT_QUIT)
@@ -247,7 +268,7 @@ advance_fetch (PlPop3Client *self,
     {
     case PL_POP3_CLIENT_USER:
       set_state (self, PL_POP3_CLIENT_PASS);
-      send_commandf (self, "PASS %s", self->password);
+      send_words (self, "PASS", self->password);
       break;
     case PL_POP3_CLIENT_PASS:
       set_state (self, PL_POP3_CLIENT_LIST);
@@ -262,7 +283,7 @@ advance_fetch (PlPop3Client *self,
       if (self->delete_after_retrieve)
         {
           set_state (self, PL_POP3_CLIENT_DELE);
-          send_commandf (self, "DELE %u", self->current);
+          send_numbered (self, "DELE", self->current);
         }
       else
         fetch_next (self);
@@ -284,7 +305,7 @@ static void
 advance_script (PlPop3Client *self,
                 gboolean      ok)
 {
-  if (get_state (self) == PL_POP3_CLIENT_SCRIPT && ok && self->pending_verb != NULL
+  if (get_state (self) == PL_POP3_CLIENT_SCRIPT && ok
       && strcmp (self->pending_verb, "RETR") == 0)
     keep_message (self);
 
@@ -314,16 +335,19 @@ reset_reply (PlPop3Client *self)
 static void
 emit_reply (PlPop3Client *self)
 {
-  g_autoptr(PlEvent) event = NULL;
   const char *status = pl_pop3_status_to_string (self->status);
 
-  event = pl_event_new (PL_EVENT_REPLY, PL_DIR_SERVER, self->reply->data, self->reply->len);
-  if (status != NULL)
-    pl_event_set_status (event, status);
-  if (self->in_body)
-    pl_event_take_text (event, pl_display_text_from_octets (self->reply->data,
-                                                            self->reply->len, TRUE));
-  pl_engine_emit (PL_ENGINE (self), event);
+  if (pl_engine_base_wants_received_events (self->base))
+    {
+      PlEvent *event = pl_event_new_unit (PL_EVENT_REPLY, PL_DIR_SERVER, self->reply->data, self->reply->len,
+                                          self->in_body ? pl_display_text_from_octets (self->reply->data,
+                                                                                       self->reply->len, TRUE)
+                                                        : NULL,
+                                          status, NULL, NULL);
+
+      pl_engine_base_emit (self->base, event);
+      pl_event_unref (event);
+    }
   if (self->discarded > 0)
     pl_engine_emit_note (PL_ENGINE (self), "server line longer than %u octets: "
                          "%" G_GSIZE_FORMAT " octets discarded",
@@ -420,8 +444,13 @@ pl_pop3_client_receive (PlEngine     *engine,
   PlLine line;
 
   pl_line_reader_feed (self->reader, data, len);
-  while (!pl_engine_is_finished (engine) && pl_line_reader_next (self->reader, &line))
-    handle_line (self, &line);
+  while (!pl_engine_base_is_finished (self->base) && pl_line_reader_next (self->reader, &line))
+    {
+      handle_line (self, &line);
+      /* The lines of a body get no answer until its "." line: they are read in one go. */
+      while (self->in_body && pl_line_reader_next (self->reader, &line))
+        handle_line (self, &line);
+    }
 }
 
 /* The server went away: whatever was half read is still shown, and unless the plan was done, it failed. */
@@ -469,7 +498,7 @@ pl_pop3_client_finalize (GObject *object)
   g_strfreev (self->script);
   pl_line_reader_free (self->reader);
   g_byte_array_unref (self->reply);
-  g_free (self->pending_verb);
+  g_byte_array_unref (self->line);
   g_array_unref (self->listed);
   g_ptr_array_unref (self->messages);
   g_free (self->error);
@@ -492,8 +521,10 @@ pl_pop3_client_class_init (PlPop3ClientClass *klass)
 static void
 pl_pop3_client_init (PlPop3Client *self)
 {
+  self->base = pl_engine_get_base (PL_ENGINE (self));
   self->reader = pl_line_reader_new (CLIENT_LINE_LIMIT);
   self->reply = g_byte_array_new ();
+  self->line = g_byte_array_new ();
   self->listed = g_array_new (FALSE, FALSE, sizeof (guint));
   self->messages = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
   self->status = PL_POP3_STATUS_INVALID;

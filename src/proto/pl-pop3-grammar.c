@@ -7,23 +7,56 @@
 #include <string.h>
 
 /* RFC 2449 section 4 lets extension keywords run to 40 characters. */
-#define MAX_VERB_LEN 40
+#define MAX_VERB_LEN PL_POP3_MAX_VERB_LEN
 
 /*
- * pl_pop3_parse_command:
+ * pl_pop3_split_command, pl_pop3_parse_command:
  * RFC 1939 section 3: a keyword, then arguments separated by single spaces.
  * The verb ends at the first space; everything after that one space is the
  * argument string, kept as sent (PASS may hold spaces, section 7). The
  * octets come from the wire, so nothing is assumed about them: a line whose
  * arguments hold a NUL cannot be returned as a C string and is refused too.
+ * pl_pop3_split_command() only says where the parts are, for the engines,
+ * which parse every line and keep strings only for the events they make.
  */
+gboolean
+pl_pop3_split_command (const guint8 *line,
+                       gsize         len,
+                       gsize        *verb_len,
+                       gsize        *args_start)
+{
+  gsize n = 0;
+  gsize start;
+
+  g_return_val_if_fail (line != NULL || len == 0, FALSE);
+  g_return_val_if_fail (verb_len != NULL, FALSE);
+  g_return_val_if_fail (args_start != NULL, FALSE);
+
+  while (n < len && line[n] != ' ')
+    {
+      if (line[n] < 0x21 || line[n] > 0x7e)
+        return FALSE;
+      n++;
+    }
+  if (n == 0 || n > MAX_VERB_LEN)
+    return FALSE;
+
+  start = n < len ? n + 1 : len;
+  if (len > start && memchr (line + start, '\0', len - start) != NULL)
+    return FALSE;
+
+  *verb_len = n;
+  *args_start = start;
+  return TRUE;
+}
+
 gboolean
 pl_pop3_parse_command (const guint8  *line,
                        gsize          len,
                        char         **verb,
                        char         **args)
 {
-  gsize verb_len = 0;
+  gsize verb_len;
   gsize args_start;
 
   g_return_val_if_fail (line != NULL || len == 0, FALSE);
@@ -32,20 +65,8 @@ pl_pop3_parse_command (const guint8  *line,
 
   *verb = NULL;
   *args = NULL;
-
-  while (verb_len < len && line[verb_len] != ' ')
-    {
-      if (line[verb_len] < 0x21 || line[verb_len] > 0x7e)
-        return FALSE;
-      verb_len++;
-    }
-  if (verb_len == 0 || verb_len > MAX_VERB_LEN)
+  if (!pl_pop3_split_command (line, len, &verb_len, &args_start))
     return FALSE;
-
-  args_start = verb_len < len ? verb_len + 1 : len;
-  if (len > args_start && memchr (line + args_start, '\0', len - args_start) != NULL)
-    return FALSE;
-
   *verb = g_ascii_strup ((const char *) line, (gssize) verb_len);
   *args = g_strndup ((const char *) line + args_start, len - args_start);
   return TRUE;
@@ -149,20 +170,25 @@ pl_pop3_dot_stuff (GByteArray   *out,
                    gsize         len)
 {
   gsize line_start = 0;
+  gsize run = 0;
 
   g_return_if_fail (out != NULL);
   g_return_if_fail (data != NULL || len == 0);
 
+  /* Copied in runs: only where a line starts with the termination octet does one more go in. */
   while (line_start < len)
     {
       const guint8 *lf = memchr (data + line_start, '\n', len - line_start);
-      gsize line_end = lf != NULL ? (gsize) (lf - data) + 1 : len;
 
       if (data[line_start] == '.')
-        g_byte_array_append (out, (const guint8 *) ".", 1);
-      g_byte_array_append (out, data + line_start, (guint) (line_end - line_start));
-      line_start = line_end;
+        {
+          g_byte_array_append (out, data + run, (guint) (line_start - run));
+          g_byte_array_append (out, (const guint8 *) ".", 1);
+          run = line_start;
+        }
+      line_start = lf != NULL ? (gsize) (lf - data) + 1 : len;
     }
+  g_byte_array_append (out, data + run, (guint) (len - run));
 }
 
 /*
@@ -176,21 +202,23 @@ pl_pop3_dot_unstuff (const guint8 *data,
 {
   GByteArray *out;
   gsize line_start = 0;
+  gsize run = 0;
 
   g_return_val_if_fail (data != NULL || len == 0, NULL);
 
   out = g_byte_array_sized_new ((guint) MIN (len, G_MAXUINT));
+  /* Copied in runs: only the termination octets in front of lines are left out. */
   while (line_start < len)
     {
       const guint8 *lf = memchr (data + line_start, '\n', len - line_start);
-      gsize line_end = lf != NULL ? (gsize) (lf - data) + 1 : len;
-      gsize from = line_start;
 
-      if (data[from] == '.')
-        from++;
-      if (line_end > from)
-        g_byte_array_append (out, data + from, (guint) (line_end - from));
-      line_start = line_end;
+      if (data[line_start] == '.')
+        {
+          g_byte_array_append (out, data + run, (guint) (line_start - run));
+          run = line_start + 1;
+        }
+      line_start = lf != NULL ? (gsize) (lf - data) + 1 : len;
     }
+  g_byte_array_append (out, data + run, (guint) (len - run));
   return g_byte_array_free_to_bytes (out);
 }

@@ -9,6 +9,8 @@ G_BEGIN_DECLS
 /* RFC 2449 section 4: commands up to 255 octets, first reply lines up to 512, both with CRLF. */
 #define PL_POP3_MAX_COMMAND_LINE 255
 #define PL_POP3_MAX_REPLY_LINE   512
+/* RFC 2449 section 4: extension keywords may run to 40 characters. */
+#define PL_POP3_MAX_VERB_LEN     40
 
 typedef enum {
   PL_POP3_STATUS_INVALID = 0,
@@ -27,6 +29,14 @@ gboolean      pl_pop3_parse_command        (const guint8  *line,
                                             gsize          len,
                                             char         **verb,
                                             char         **args);
+/*
+ * The same, without copying: the verb is @line[0 .. *@verb_len) (any case),
+ * the arguments @line[*@args_start .. @len).
+ */
+gboolean      pl_pop3_split_command        (const guint8  *line,
+                                            gsize          len,
+                                            gsize         *verb_len,
+                                            gsize         *args_start);
 
 /* Parses the status indicator at the start of a reply's first line. */
 PlPop3Status  pl_pop3_parse_status         (const guint8  *line,

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "pl-engine-private.h"
 #include "pl-line-reader.h"
 #include "pl-pop3-grammar.h"
 
@@ -25,6 +26,7 @@
 struct _PlPop3Server
 {
   PlEngine       parent_instance;
+  PlEngineBase  *base;           /* read on every line (pl-engine-private.h) */
 
   PlMailStore   *store;
   char          *greeting;
@@ -32,6 +34,9 @@ struct _PlPop3Server
   guint          max_auth_failures;
 
   PlLineReader  *reader;
+  GByteArray    *wire;           /* the reply being sent */
+  GByteArray    *body;           /* a multi-line reply's body, before it is sent */
+  GString       *args;           /* the arguments of the command being handled */
   gboolean       warned_bare_lf;
 
   char          *pending_user;   /* from USER, waiting for PASS */
@@ -91,13 +96,33 @@ send_reply (PlPop3Server *self,
             gsize         len,
             gboolean      multiline)
 {
-  g_autoptr(PlEvent) event = NULL;
+  PlEvent *event;
 
-  event = pl_engine_send (PL_ENGINE (self), PL_EVENT_REPLY, octets, len);
-  pl_event_set_status (event, status);
-  if (multiline)
-    pl_event_take_text (event, pl_display_text_from_octets (octets, len, TRUE));
-  pl_engine_emit (PL_ENGINE (self), event);
+  pl_engine_base_write (self->base, octets, len);
+  if (!pl_engine_base_wants_events (self->base))
+    return;
+  event = pl_event_new_unit (PL_EVENT_REPLY, PL_DIR_SERVER, octets, len,
+                             multiline ? pl_display_text_from_octets (octets, len, TRUE) : NULL, status, NULL, NULL);
+  pl_engine_base_emit (self->base, event);
+  pl_event_unref (event);
+}
+
+/* A single-line reply: "+OK" or "-ERR", a space, and @text (RFC 1939 section 3). */
+static void
+reply_text (PlPop3Server *self,
+            gboolean      ok,
+            const char   *text)
+{
+  GByteArray *wire = self->wire;
+
+  g_byte_array_set_size (wire, 0);
+  if (ok)
+    g_byte_array_append (wire, (const guint8 *) "+OK ", 4);
+  else
+    g_byte_array_append (wire, (const guint8 *) "-ERR ", 5);
+  g_byte_array_append (wire, (const guint8 *) text, (guint) strlen (text));
+  g_byte_array_append (wire, (const guint8 *) "\r\n", 2);
+  send_reply (self, ok ? "+OK" : "-ERR", wire->data, wire->len, FALSE);
 }
 
 static void reply_line (PlPop3Server *self,
@@ -105,21 +130,33 @@ static void reply_line (PlPop3Server *self,
                         const char   *format,
                         ...) G_GNUC_PRINTF (3, 4);
 
-/* A single-line reply: "+OK" or "-ERR", a space, and the text (RFC 1939 section 3). */
+/* The same with a formatted text (status lines are short: formatted on the stack). */
 static void
 reply_line (PlPop3Server *self,
             gboolean      ok,
             const char   *format,
             ...)
 {
-  g_autoptr(GString) line = g_string_new (ok ? "+OK " : "-ERR ");
+  char text[256];
   va_list args;
+  int n;
 
   va_start (args, format);
-  g_string_append_vprintf (line, format, args);
+  n = g_vsnprintf (text, sizeof text, format, args);
   va_end (args);
-  g_string_append (line, "\r\n");
-  send_reply (self, ok ? "+OK" : "-ERR", (const guint8 *) line->str, line->len, FALSE);
+  if (n >= 0 && (gsize) n < sizeof text)
+    {
+      reply_text (self, ok, text);
+      return;
+    }
+  {
+    g_autofree char *long_text = NULL;
+
+    va_start (args, format);
+    long_text = g_strdup_vprintf (format, args);
+    va_end (args);
+    reply_text (self, ok, long_text);
+  }
 }
 
 /* "+OK" and nothing else, as the textbook's answer to USER. */
@@ -129,14 +166,23 @@ reply_bare_ok (PlPop3Server *self)
   send_reply (self, "+OK", (const guint8 *) "+OK\r\n", 5, FALSE);
 }
 
+/* The engine's buffer for a multi-line body, emptied: fill it, then reply_multiline(). */
+static GByteArray *
+start_body (PlPop3Server *self)
+{
+  g_byte_array_set_size (self->body, 0);
+  return self->body;
+}
+
 /* A positive multi-line reply: @first (without "+OK "), then @body already dot-stuffed, then ".". */
 static void
 reply_multiline (PlPop3Server *self,
                  const char   *first,
                  GByteArray   *body)
 {
-  g_autoptr(GByteArray) out = g_byte_array_sized_new (body->len + 64);
+  GByteArray *out = self->wire;
 
+  g_byte_array_set_size (out, 0);
   g_byte_array_append (out, (const guint8 *) "+OK", 3);
   if (first != NULL && first[0] != '\0')
     {
@@ -152,6 +198,15 @@ reply_multiline (PlPop3Server *self,
   send_reply (self, "+OK", out->data, out->len, TRUE);
 }
 
+/* One line of a body the server writes itself, stuffed too, for safety. */
+static void
+append_text_line (GByteArray *body,
+                  const char *text)
+{
+  pl_pop3_dot_stuff (body, (const guint8 *) text, strlen (text));
+  g_byte_array_append (body, (const guint8 *) "\r\n", 2);
+}
+
 static void G_GNUC_PRINTF (2, 3)
 append_line (GByteArray *body,
              const char *format,
@@ -163,9 +218,7 @@ append_line (GByteArray *body,
   va_start (args, format);
   text = g_strdup_vprintf (format, args);
   va_end (args);
-  /* Every line the server writes itself is stuffed too, for safety. */
-  pl_pop3_dot_stuff (body, (const guint8 *) text, strlen (text));
-  g_byte_array_append (body, (const guint8 *) "\r\n", 2);
+  append_text_line (body, text);
 }
 
 static const char *
@@ -218,7 +271,7 @@ end_session (PlPop3Server *self,
              gboolean      failed)
 {
   close_maildrop (self);
-  pl_engine_set_state (PL_ENGINE (self), PL_POP3_SERVER_CLOSED);
+  pl_engine_base_set_state (self->base, PL_POP3_SERVER_CLOSED);
   pl_engine_finish (PL_ENGINE (self), failed);
 }
 
@@ -242,26 +295,27 @@ count_undeleted (PlPop3Server *self,
 /*
  * RFC 1939 section 5: a message-number argument names a message of the
  * snapshot taken at login, which must not be marked deleted. Leading zeros
- * are fine ("01"); anything but digits is not.
+ * are fine ("01"); anything but digits is not. @word is @len octets long.
  */
 static char *
 parse_message_number (PlPop3Server *self,
                       const char   *word,
+                      gsize         len,
                       guint        *index)
 {
   guint64 number = 0;
   gboolean overflow = FALSE;
 
-  if (word[0] == '\0')
+  if (len == 0)
     return g_strdup ("missing message number");
-  for (const char *p = word; *p != '\0'; p++)
+  for (gsize i = 0; i < len; i++)
     {
-      if (!g_ascii_isdigit (*p))
+      if (!g_ascii_isdigit (word[i]))
         return g_strdup ("invalid message number");
       if (number > (G_MAXUINT64 - 9) / 10)
         overflow = TRUE;
       else
-        number = number * 10 + (guint64) (*p - '0');
+        number = number * 10 + (guint64) (word[i] - '0');
     }
   if (!overflow && number == 0)
     return g_strdup ("invalid message number: messages are numbered from 1");
@@ -288,15 +342,56 @@ split_args (const char *args)
   return (GStrv) g_ptr_array_free (words, FALSE);
 }
 
+/*
+ * The same split for the checks, which run on every command: how many
+ * words there are, and where the first few are in the arguments (not
+ * copied, not terminated).
+ */
+#define MAX_WORDS 3
+
+typedef struct {
+  guint       n;
+  const char *word[MAX_WORDS];
+  gsize       len[MAX_WORDS];
+} Words;
+
+static void
+find_words (const char *args,
+            Words      *words)
+{
+  const char *p = args;
+
+  words->n = 0;
+  for (;;)
+    {
+      const char *start;
+
+      while (*p == ' ' || *p == '\t')
+        p++;
+      if (*p == '\0')
+        return;
+      start = p;
+      while (*p != '\0' && *p != ' ' && *p != '\t')
+        p++;
+      if (words->n < MAX_WORDS)
+        {
+          words->word[words->n] = start;
+          words->len[words->n] = (gsize) (p - start);
+        }
+      words->n++;
+    }
+}
+
 /* Checks (the argument half of each row) -------------------------------------- */
 
 static char *
 check_no_args (PlPop3Server *self,
                Pop3Request  *request)
 {
-  g_auto(GStrv) words = split_args (request->args);
+  Words words;
 
-  if (words[0] != NULL)
+  find_words (request->args, &words);
+  if (words.n > 0)
     return g_strdup_printf ("%s takes no arguments", request->verb);
   return NULL;
 }
@@ -305,14 +400,15 @@ static char *
 check_message (PlPop3Server *self,
                Pop3Request  *request)
 {
-  g_auto(GStrv) words = split_args (request->args);
+  Words words;
   char *error;
 
-  if (words[0] == NULL)
+  find_words (request->args, &words);
+  if (words.n == 0)
     return g_strdup ("missing message number");
-  if (words[1] != NULL)
+  if (words.n > 1)
     return g_strdup ("too many arguments");
-  error = parse_message_number (self, words[0], &request->msg);
+  error = parse_message_number (self, words.word[0], words.len[0], &request->msg);
   request->has_msg = error == NULL;
   return error;
 }
@@ -321,9 +417,10 @@ static char *
 check_optional_message (PlPop3Server *self,
                         Pop3Request  *request)
 {
-  g_auto(GStrv) words = split_args (request->args);
+  Words words;
 
-  if (words[0] == NULL)
+  find_words (request->args, &words);
+  if (words.n == 0)
     return NULL;
   return check_message (self, request);
 }
@@ -332,23 +429,26 @@ static char *
 check_top (PlPop3Server *self,
            Pop3Request  *request)
 {
-  g_auto(GStrv) words = split_args (request->args);
+  Words words;
   guint64 lines = 0;
   char *error;
 
-  if (words[0] == NULL || words[1] == NULL)
+  find_words (request->args, &words);
+  if (words.n < 2)
     return g_strdup ("usage: TOP message-number lines");
-  if (words[2] != NULL)
+  if (words.n > 2)
     return g_strdup ("too many arguments");
-  error = parse_message_number (self, words[0], &request->msg);
+  error = parse_message_number (self, words.word[0], words.len[0], &request->msg);
   if (error != NULL)
     return error;
-  for (const char *p = words[1]; *p != '\0'; p++)
+  for (gsize i = 0; i < words.len[1]; i++)
     {
-      if (!g_ascii_isdigit (*p))
+      char c = words.word[1][i];
+
+      if (!g_ascii_isdigit (c))
         return g_strdup ("invalid number of lines");
       /* More lines than any message has: saturate rather than overflow. */
-      lines = lines > G_MAXUINT32 ? lines : lines * 10 + (guint64) (*p - '0');
+      lines = lines > G_MAXUINT32 ? lines : lines * 10 + (guint64) (c - '0');
     }
   request->lines = lines;
   request->has_msg = TRUE;
@@ -359,9 +459,10 @@ static char *
 check_required (PlPop3Server *self,
                 Pop3Request  *request)
 {
-  g_auto(GStrv) words = split_args (request->args);
+  Words words;
 
-  if (words[0] == NULL)
+  find_words (request->args, &words);
+  if (words.n == 0)
     return g_strdup_printf ("%s needs an argument", request->verb);
   return NULL;
 }
@@ -380,16 +481,16 @@ static void
 handle_capa (PlPop3Server *self,
              Pop3Request  *request)
 {
-  g_autoptr(GByteArray) body = g_byte_array_new ();
+  GByteArray *body = start_body (self);
 
-  append_line (body, "TOP");
-  append_line (body, "USER");
-  append_line (body, "UIDL");
-  append_line (body, "RESP-CODES");
-  append_line (body, "PIPELINING");
-  append_line (body, "AUTH-RESP-CODE");
-  append_line (body, "SASL PLAIN");
-  append_line (body, "IMPLEMENTATION Postlab");
+  append_text_line (body, "TOP");
+  append_text_line (body, "USER");
+  append_text_line (body, "UIDL");
+  append_text_line (body, "RESP-CODES");
+  append_text_line (body, "PIPELINING");
+  append_text_line (body, "AUTH-RESP-CODE");
+  append_text_line (body, "SASL PLAIN");
+  append_text_line (body, "IMPLEMENTATION Postlab");
   reply_multiline (self, "capability list follows", body);
 }
 
@@ -418,11 +519,11 @@ log_in (PlPop3Server *self,
   if (maildrop == NULL)
     {
       if (g_error_matches (error, PL_STORE_ERROR, PL_STORE_ERROR_LOCKED))
-        reply_line (self, FALSE, "[IN-USE] maildrop locked by another session");
+        reply_text (self, FALSE, "[IN-USE] maildrop locked by another session");
       else
         {
           g_warning ("Cannot open the maildrop of %s: %s", user, error->message);
-          reply_line (self, FALSE, "[SYS/TEMP] unable to open the maildrop");
+          reply_text (self, FALSE, "[SYS/TEMP] unable to open the maildrop");
         }
       return;
     }
@@ -432,8 +533,8 @@ log_in (PlPop3Server *self,
   self->deleted = g_new0 (gboolean, MAX (self->n_messages, 1));
   self->user = g_strdup (user);
   self->auth_failures = 0;
-  pl_engine_set_state (PL_ENGINE (self), PL_POP3_SERVER_TRANSACTION);
-  reply_line (self, TRUE, "user successfully logged on");
+  pl_engine_base_set_state (self->base, PL_POP3_SERVER_TRANSACTION);
+  reply_text (self, TRUE, "user successfully logged on");
 }
 
 /*
@@ -449,12 +550,12 @@ login_failed (PlPop3Server *self)
     pl_engine_request_delay (PL_ENGINE (self), self->auth_failure_delay_ms);
   if (self->max_auth_failures > 0 && self->auth_failures >= self->max_auth_failures)
     {
-      reply_line (self, FALSE, "[AUTH] invalid user name or password; "
+      reply_text (self, FALSE, "[AUTH] invalid user name or password; "
                   "too many failed logins, closing connection");
       end_session (self, TRUE);
       return;
     }
-  reply_line (self, FALSE, "[AUTH] invalid user name or password");
+  reply_text (self, FALSE, "[AUTH] invalid user name or password");
 }
 
 static void
@@ -479,7 +580,7 @@ handle_pass (PlPop3Server *self,
 
   if (user == NULL)
     {
-      reply_line (self, FALSE, "send USER first");
+      reply_text (self, FALSE, "send USER first");
       return;
     }
   try_login (self, user, request->args);
@@ -498,7 +599,7 @@ finish_sasl_plain (PlPop3Server *self,
   for (const char *p = response; *p != '\0'; p++)
     if (!g_ascii_isalnum (*p) && *p != '+' && *p != '/' && *p != '=')
       {
-        reply_line (self, FALSE, "invalid base64 in SASL response");
+        reply_text (self, FALSE, "invalid base64 in SASL response");
         return;
       }
   decoded = g_base64_decode (response, &len);
@@ -506,7 +607,7 @@ finish_sasl_plain (PlPop3Server *self,
   nul2 = nul1 != NULL ? memchr (nul1 + 1, '\0', len - (gsize) (nul1 + 1 - decoded)) : NULL;
   if (nul2 == NULL || memchr (nul2 + 1, '\0', len - (gsize) (nul2 + 1 - decoded)) != NULL)
     {
-      reply_line (self, FALSE, "malformed PLAIN response");
+      reply_text (self, FALSE, "malformed PLAIN response");
       return;
     }
   /* g_base64_decode() does not terminate: copy the password out. */
@@ -518,7 +619,7 @@ finish_sasl_plain (PlPop3Server *self,
     password = pass;
     if (authzid[0] != '\0' && strcmp (authzid, authcid) != 0)
       {
-        reply_line (self, FALSE, "[AUTH] cannot act on behalf of another user");
+        reply_text (self, FALSE, "[AUTH] cannot act on behalf of another user");
         return;
       }
     try_login (self, authcid, password);
@@ -535,20 +636,20 @@ handle_auth (PlPop3Server *self,
   g_clear_pointer (&self->pending_user, g_free);
   if (words[0] == NULL)
     {
-      g_autoptr(GByteArray) body = g_byte_array_new ();
+      GByteArray *body = start_body (self);
 
-      append_line (body, "PLAIN");
+      append_text_line (body, "PLAIN");
       reply_multiline (self, "SASL mechanisms follow", body);
       return;
     }
   if (g_ascii_strcasecmp (words[0], "PLAIN") != 0)
     {
-      reply_line (self, FALSE, "unsupported SASL mechanism");
+      reply_text (self, FALSE, "unsupported SASL mechanism");
       return;
     }
   if (words[1] != NULL && words[2] != NULL)
     {
-      reply_line (self, FALSE, "too many arguments");
+      reply_text (self, FALSE, "too many arguments");
       return;
     }
   if (words[1] == NULL)
@@ -574,12 +675,12 @@ handle_quit (PlPop3Server *self,
 
   if (pl_engine_get_state (PL_ENGINE (self)) != PL_POP3_SERVER_TRANSACTION)
     {
-      reply_line (self, TRUE, "POP3 server signing off");
+      reply_text (self, TRUE, "POP3 server signing off");
       end_session (self, FALSE);
       return;
     }
 
-  pl_engine_set_state (PL_ENGINE (self), PL_POP3_SERVER_UPDATE);
+  pl_engine_base_set_state (self->base, PL_POP3_SERVER_UPDATE);
   indices = g_array_new (FALSE, FALSE, sizeof (guint));
   for (guint i = 0; i < self->n_messages; i++)
     if (self->deleted[i])
@@ -587,10 +688,10 @@ handle_quit (PlPop3Server *self,
   if (!pl_maildrop_expunge (self->maildrop, (const guint *) indices->data, indices->len, &error))
     {
       g_warning ("Cannot remove deleted messages of %s: %s", self->user, error->message);
-      reply_line (self, FALSE, "some deleted messages not removed");
+      reply_text (self, FALSE, "some deleted messages not removed");
     }
   else
-    reply_line (self, TRUE, "POP3 server signing off");
+    reply_text (self, TRUE, "POP3 server signing off");
   end_session (self, FALSE);
 }
 
@@ -610,8 +711,8 @@ static void
 handle_list (PlPop3Server *self,
              Pop3Request  *request)
 {
-  g_autoptr(GByteArray) body = NULL;
-  g_autofree char *first = NULL;
+  GByteArray *body;
+  char first[64];
   guint n;
   guint64 octets;
 
@@ -621,13 +722,18 @@ handle_list (PlPop3Server *self,
                   pl_maildrop_get_message (self->maildrop, request->msg)->size);
       return;
     }
-  body = g_byte_array_new ();
+  body = start_body (self);
   for (guint i = 0; i < self->n_messages; i++)
     if (!self->deleted[i])
-      append_line (body, "%u %" G_GSIZE_FORMAT, i + 1,
-                   pl_maildrop_get_message (self->maildrop, i)->size);
+      {
+        char line[48];
+
+        g_snprintf (line, sizeof line, "%u %" G_GSIZE_FORMAT, i + 1,
+                    pl_maildrop_get_message (self->maildrop, i)->size);
+        append_text_line (body, line);
+      }
   count_undeleted (self, &n, &octets);
-  first = g_strdup_printf ("%u message%s (%" G_GUINT64_FORMAT " octets)", n, plural (n), octets);
+  g_snprintf (first, sizeof first, "%u message%s (%" G_GUINT64_FORMAT " octets)", n, plural (n), octets);
   reply_multiline (self, first, body);
 }
 
@@ -635,7 +741,7 @@ static void
 handle_uidl (PlPop3Server *self,
              Pop3Request  *request)
 {
-  g_autoptr(GByteArray) body = NULL;
+  GByteArray *body;
 
   if (request->has_msg)
     {
@@ -643,7 +749,7 @@ handle_uidl (PlPop3Server *self,
                   pl_maildrop_get_message (self->maildrop, request->msg)->uid);
       return;
     }
-  body = g_byte_array_new ();
+  body = start_body (self);
   for (guint i = 0; i < self->n_messages; i++)
     if (!self->deleted[i])
       append_line (body, "%u %s", i + 1, pl_maildrop_get_message (self->maildrop, i)->uid);
@@ -674,18 +780,18 @@ handle_retr (PlPop3Server *self,
              Pop3Request  *request)
 {
   g_autoptr(GBytes) message = read_message (self, request->msg);
-  g_autoptr(GByteArray) body = NULL;
-  g_autofree char *first = NULL;
+  GByteArray *body;
+  char first[48];
   const guint8 *data;
   gsize len;
 
   if (message == NULL)
     return;
   data = g_bytes_get_data (message, &len);
-  body = g_byte_array_sized_new ((guint) MIN (len + len / 64 + 8, G_MAXUINT));
+  body = start_body (self);
   pl_pop3_dot_stuff (body, data, len);
-  first = g_strdup_printf ("%" G_GSIZE_FORMAT " octets",
-                           pl_maildrop_get_message (self->maildrop, request->msg)->size);
+  g_snprintf (first, sizeof first, "%" G_GSIZE_FORMAT " octets",
+              pl_maildrop_get_message (self->maildrop, request->msg)->size);
   reply_multiline (self, first, body);
 }
 
@@ -695,8 +801,8 @@ handle_top (PlPop3Server *self,
             Pop3Request  *request)
 {
   g_autoptr(GBytes) message = read_message (self, request->msg);
-  g_autoptr(GByteArray) body = NULL;
-  g_autofree char *first = NULL;
+  GByteArray *body;
+  char first[48];
   const guint8 *data;
   gsize len;
   gsize pos = 0;
@@ -724,9 +830,9 @@ handle_top (PlPop3Server *self,
         }
       pos = end;
     }
-  body = g_byte_array_sized_new ((guint) MIN (pos + 64, G_MAXUINT));
+  body = start_body (self);
   pl_pop3_dot_stuff (body, data, pos);
-  first = g_strdup_printf ("top of message %u follows", request->msg + 1);
+  g_snprintf (first, sizeof first, "top of message %u follows", request->msg + 1);
   reply_multiline (self, first, body);
 }
 
@@ -793,7 +899,7 @@ dispatch (PlPop3Server *self,
           const char   *args)
 {
   const Pop3Command *command = find_command (verb);
-  guint state = pl_engine_get_state (PL_ENGINE (self));
+  guint state = pl_engine_base_get_state (self->base);
   Pop3Request request = { verb, args, 0, 0, FALSE };
   g_autofree char *error = NULL;
 
@@ -805,15 +911,15 @@ dispatch (PlPop3Server *self,
   if ((command->states & (1u << state)) == 0)
     {
       if (state == PL_POP3_SERVER_AUTHORIZATION)
-        reply_line (self, FALSE, "command not valid before login");
+        reply_text (self, FALSE, "command not valid before login");
       else
-        reply_line (self, FALSE, "command not valid after login");
+        reply_text (self, FALSE, "command not valid after login");
       return;
     }
   error = command->check (self, &request);
   if (error != NULL)
     {
-      reply_line (self, FALSE, "%s", error);
+      reply_text (self, FALSE, error);
       return;
     }
   command->handler (self, &request);
@@ -830,16 +936,29 @@ static void
 handle_line (PlPop3Server *self,
              const PlLine *line)
 {
-  g_autoptr(PlEvent) event = NULL;
-  g_autofree char *verb = NULL;
-  g_autofree char *args = NULL;
-  gboolean parsed;
+  char verb[PL_POP3_MAX_VERB_LEN + 1];
+  gsize verb_len = 0;
+  gsize args_start = 0;
+  gboolean parsed = FALSE;
 
-  event = pl_event_new (PL_EVENT_COMMAND, PL_DIR_CLIENT, line->data, line->raw_len);
-  parsed = !self->sasl_pending && pl_pop3_parse_command (line->data, line->len, &verb, &args);
-  if (parsed)
-    pl_event_set_verb (event, verb, args);
-  pl_engine_emit (PL_ENGINE (self), event);
+  /* The verb and arguments are read into buffers of the engine's: a line costs no allocation here. */
+  if (!self->sasl_pending && pl_pop3_split_command (line->data, line->len, &verb_len, &args_start))
+    {
+      parsed = TRUE;
+      for (gsize i = 0; i < verb_len; i++)
+        verb[i] = g_ascii_toupper ((char) line->data[i]);
+      verb[verb_len] = '\0';
+      g_string_truncate (self->args, 0);
+      g_string_append_len (self->args, (const char *) line->data + args_start, (gssize) (line->len - args_start));
+    }
+  if (pl_engine_base_wants_received_events (self->base))
+    {
+      g_autoptr(PlEvent) event = pl_event_new_unit (PL_EVENT_COMMAND, PL_DIR_CLIENT, line->data, line->raw_len,
+                                                    NULL, NULL, parsed ? verb : NULL,
+                                                    parsed ? self->args->str : NULL);
+
+      pl_engine_base_emit (self->base, event);
+    }
 
   if (line->flags & PL_LINE_TOO_LONG)
     pl_engine_emit_note (PL_ENGINE (self), "client line longer than %u octets: "
@@ -859,13 +978,13 @@ handle_line (PlPop3Server *self,
       self->sasl_pending = FALSE;
       if (line->flags & (PL_LINE_TOO_LONG | PL_LINE_HAS_NUL | PL_LINE_LONE_CR))
         {
-          reply_line (self, FALSE, "invalid SASL response");
+          reply_text (self, FALSE, "invalid SASL response");
           return;
         }
       response = g_strndup ((const char *) line->data, line->len);
       /* RFC 5034 section 4: "*" cancels the exchange. */
       if (strcmp (response, "*") == 0)
-        reply_line (self, FALSE, "authentication cancelled");
+        reply_text (self, FALSE, "authentication cancelled");
       else
         finish_sasl_plain (self, response);
       return;
@@ -874,24 +993,21 @@ handle_line (PlPop3Server *self,
   if (line->flags & PL_LINE_TOO_LONG)
     reply_line (self, FALSE, "line too long (at most %u octets)", COMMAND_LINE_LIMIT);
   else if (line->flags & PL_LINE_HAS_NUL)
-    reply_line (self, FALSE, "NUL octet in command");
+    reply_text (self, FALSE, "NUL octet in command");
   else if (line->flags & PL_LINE_LONE_CR)
-    reply_line (self, FALSE, "stray CR in command");
+    reply_text (self, FALSE, "stray CR in command");
   else if (line->len == 0)
-    reply_line (self, FALSE, "empty command");
+    reply_text (self, FALSE, "empty command");
   else if (!parsed)
-    reply_line (self, FALSE, "invalid command");
+    reply_text (self, FALSE, "invalid command");
   else
-    dispatch (self, verb, args);
+    dispatch (self, verb, self->args->str);
 }
 
 static gboolean
 output_full (PlPop3Server *self)
 {
-  gsize pending;
-
-  pl_engine_get_output (PL_ENGINE (self), &pending);
-  return pending >= OUTPUT_HIGH_WATER;
+  return pl_engine_base_get_pending (self->base) >= OUTPUT_HIGH_WATER;
 }
 
 /* Pipelined commands (RFC 2449 section 6.6) are answered in order; after QUIT nothing is read. */
@@ -900,7 +1016,7 @@ process_lines (PlPop3Server *self)
 {
   PlLine line;
 
-  while (!pl_engine_is_finished (PL_ENGINE (self)) && !output_full (self)
+  while (!pl_engine_base_is_finished (self->base) && !output_full (self)
          && pl_line_reader_next (self->reader, &line))
     handle_line (self, &line);
 }
@@ -919,7 +1035,11 @@ pl_pop3_server_receive (PlEngine     *engine,
 static void
 pl_pop3_server_output_drained (PlEngine *engine)
 {
-  process_lines (PL_POP3_SERVER (engine));
+  PlPop3Server *self = PL_POP3_SERVER (engine);
+
+  /* Lines were held back only if some are waiting; most of the time none are. */
+  if (pl_line_reader_is_mid_line (self->reader))
+    process_lines (self);
 }
 
 /* RFC 1939 section 4: the greeting. */
@@ -928,7 +1048,7 @@ pl_pop3_server_start (PlEngine *engine)
 {
   PlPop3Server *self = PL_POP3_SERVER (engine);
 
-  reply_line (self, TRUE, "%s", self->greeting);
+  reply_text (self, TRUE, self->greeting);
 }
 
 /*
@@ -952,14 +1072,17 @@ pl_pop3_server_connection_lost (PlEngine *engine)
    */
   while (pl_line_reader_next (self->reader, &line))
     {
-      g_autoptr(PlEvent) event = pl_event_new (PL_EVENT_COMMAND, PL_DIR_CLIENT,
-                                               line.data, line.raw_len);
-      g_autofree char *verb = NULL;
-      g_autofree char *args = NULL;
+      if (pl_engine_wants_received_events (engine))
+        {
+          g_autoptr(PlEvent) event = pl_event_new (PL_EVENT_COMMAND, PL_DIR_CLIENT,
+                                                   line.data, line.raw_len);
+          g_autofree char *verb = NULL;
+          g_autofree char *args = NULL;
 
-      if (pl_pop3_parse_command (line.data, line.len, &verb, &args))
-        pl_event_set_verb (event, verb, args);
-      pl_engine_emit (engine, event);
+          if (pl_pop3_parse_command (line.data, line.len, &verb, &args))
+            pl_event_set_verb (event, verb, args);
+          pl_engine_emit (engine, event);
+        }
       unanswered++;
     }
   if (unanswered > 0)
@@ -972,8 +1095,11 @@ pl_pop3_server_connection_lost (PlEngine *engine)
       gsize len;
       const guint8 *data = pl_line_reader_read_raw (self->reader, pending, &len);
 
-      event = pl_event_new (PL_EVENT_COMMAND, PL_DIR_CLIENT, data, len);
-      pl_engine_emit (engine, event);
+      if (pl_engine_wants_received_events (engine))
+        {
+          event = pl_event_new (PL_EVENT_COMMAND, PL_DIR_CLIENT, data, len);
+          pl_engine_emit (engine, event);
+        }
       pl_engine_emit_note (engine, "connection lost in the middle of a line; "
                            "the last %" G_GSIZE_FORMAT " octets were not a command", len);
     }
@@ -999,6 +1125,9 @@ pl_pop3_server_finalize (GObject *object)
   g_clear_object (&self->store);
   g_free (self->greeting);
   pl_line_reader_free (self->reader);
+  g_byte_array_unref (self->wire);
+  g_byte_array_unref (self->body);
+  g_string_free (self->args, TRUE);
   g_free (self->pending_user);
   g_free (self->user);
   G_OBJECT_CLASS (pl_pop3_server_parent_class)->finalize (object);
@@ -1021,7 +1150,11 @@ pl_pop3_server_class_init (PlPop3ServerClass *klass)
 static void
 pl_pop3_server_init (PlPop3Server *self)
 {
+  self->base = pl_engine_get_base (PL_ENGINE (self));
   self->reader = pl_line_reader_new (COMMAND_LINE_LIMIT);
+  self->wire = g_byte_array_new ();
+  self->body = g_byte_array_new ();
+  self->args = g_string_new (NULL);
 }
 
 /*

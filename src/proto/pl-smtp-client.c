@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "pl-engine-private.h"
 #include "pl-line-reader.h"
 #include "pl-smtp-grammar.h"
 
@@ -48,6 +49,7 @@ typedef enum {
 struct _PlSmtpClient
 {
   PlEngine                parent_instance;
+  PlEngineBase           *base;          /* read on every line (pl-engine-private.h) */
 
   char                   *helo_name;
   char                   *mail_from;
@@ -62,9 +64,13 @@ struct _PlSmtpClient
   gboolean                eight_bit;
 
   PlLineReader           *reader;
+  GString                *text;          /* the command being put together */
+  GByteArray             *line;          /* the command being sent, with its CRLF */
   PlSmtpReplyAccumulator *reply;
+  char                   *reply_shown;   /* the reply's display text, made when first needed */
   gsize                   reply_discarded;
-  GQueue                 *pending;       /* of Pending* */
+  GArray                 *pending;       /* of Pending, oldest first from pending_head */
+  guint                   pending_head;
 
   /* What EHLO offered. */
   GPtrArray              *extensions;    /* of char*, NULL-terminated */
@@ -119,7 +125,7 @@ static void
 set_state (PlSmtpClient      *self,
            PlSmtpClientState  state)
 {
-  pl_engine_set_state (PL_ENGINE (self), state);
+  pl_engine_base_set_state (self->base, state);
 }
 
 static PlSmtpRecipientResult *
@@ -129,6 +135,8 @@ recipient (PlSmtpClient *self,
   return &g_array_index (self->recipients, PlSmtpRecipientResult, index);
 }
 
+static const char *reply_shown (PlSmtpClient *self);
+
 /* Sending ------------------------------------------------------------------------------- */
 
 static void
@@ -136,11 +144,9 @@ expect (PlSmtpClient *self,
         Expect        what,
         guint         index)
 {
-  Pending *pending = g_new (Pending, 1);
+  Pending pending = { what, index };
 
-  pending->what = what;
-  pending->index = index;
-  g_queue_push_tail (self->pending, pending);
+  g_array_append_val (self->pending, pending);
 }
 
 /*
@@ -153,18 +159,40 @@ send_line (PlSmtpClient *self,
            const char   *text,
            gboolean      sasl_response)
 {
-  g_autofree char *wire = g_strdup_printf ("%s\r\n", text);
+  gsize len = strlen (text);
   g_autoptr(PlEvent) event = NULL;
-  g_autofree char *verb = NULL;
-  g_autofree char *args = NULL;
+  char verb[PL_SMTP_MAX_VERB_LEN + 1];
+  gsize verb_len;
+  gsize args_start;
+  gboolean parsed;
 
-  event = pl_engine_send (PL_ENGINE (self), PL_EVENT_COMMAND, (const guint8 *) wire, strlen (wire));
+  g_byte_array_append (self->line, (const guint8 *) text, (guint) len);
+  g_byte_array_append (self->line, (const guint8 *) "\r\n", 2);
+  pl_engine_base_write (self->base, self->line->data, self->line->len);
+  if (!pl_engine_base_wants_events (self->base))
+    {
+      g_byte_array_set_size (self->line, 0);
+      return;
+    }
+
+  /* The arguments run to the end of @text: no copy needed to read them as a string. */
+  parsed = !sasl_response && pl_smtp_split_command ((const guint8 *) text, len, &verb_len, &args_start);
+  if (parsed)
+    {
+      memcpy (verb, text, verb_len);
+      verb[verb_len] = '\0';
+    }
+  event = pl_event_new_unit (PL_EVENT_COMMAND, PL_DIR_CLIENT, self->line->data, self->line->len, NULL, NULL,
+                             parsed ? verb : NULL, parsed ? text + args_start : NULL);
+  g_byte_array_set_size (self->line, 0);
+
   if (sasl_response)
     pl_event_take_text (event, pl_smtp_annotate_base64 (event->text, text));
-  else if (pl_smtp_parse_command ((const guint8 *) text, strlen (text), &verb, &args))
+  else if (parsed)
     {
-      pl_event_set_verb (event, verb, args);
-      if (strcmp (verb, "AUTH") == 0)
+      const char *args = text + args_start;
+
+      if (g_ascii_strcasecmp (verb, "AUTH") == 0)
         {
           g_auto(GStrv) words = g_strsplit (args, " ", -1);
 
@@ -172,30 +200,42 @@ send_line (PlSmtpClient *self,
             pl_event_take_text (event, pl_smtp_annotate_base64 (event->text, words[1]));
         }
     }
-  pl_engine_emit (PL_ENGINE (self), event);
+  pl_engine_base_emit (self->base, event);
 }
 
-static void send_command (PlSmtpClient *self,
-                          Expect        what,
-                          guint         index,
-                          const char   *format,
-                          ...) G_GNUC_PRINTF (4, 5);
-
+/* Sends the command @text and waits for its reply. */
 static void
 send_command (PlSmtpClient *self,
               Expect        what,
               guint         index,
-              const char   *format,
-              ...)
+              const char   *text)
 {
-  g_autofree char *text = NULL;
-  va_list args;
-
-  va_start (args, format);
-  text = g_strdup_vprintf (format, args);
-  va_end (args);
   send_line (self, text, FALSE);
   expect (self, what, index);
+}
+
+static const char *command_text (PlSmtpClient *self,
+                                 const char   *first,
+                                 ...) G_GNUC_NULL_TERMINATED;
+
+/*
+ * The strings given, one after the other, in the client's buffer for the
+ * command being put together: valid until the next call. Commands are
+ * words and addresses, and a client sends one after every reply: no printf.
+ */
+static const char *
+command_text (PlSmtpClient *self,
+              const char   *first,
+              ...)
+{
+  va_list args;
+
+  g_string_truncate (self->text, 0);
+  va_start (args, first);
+  for (const char *part = first; part != NULL; part = va_arg (args, const char *))
+    g_string_append (self->text, part);
+  va_end (args);
+  return self->text->str;
 }
 
 /* The message as one unit (RFC 5321 4.1.1.4): its lines, then ".". */
@@ -204,10 +244,15 @@ send_data (PlSmtpClient *self,
            const guint8 *data,
            gsize         len)
 {
-  g_autoptr(PlEvent) event = pl_engine_send (PL_ENGINE (self), PL_EVENT_DATA, data, len);
+  PlEvent *event;
 
-  pl_event_take_text (event, pl_display_text_from_octets (data, len, TRUE));
-  pl_engine_emit (PL_ENGINE (self), event);
+  pl_engine_base_write (self->base, data, len);
+  if (!pl_engine_base_wants_events (self->base))
+    return;
+  event = pl_event_new_unit (PL_EVENT_DATA, PL_DIR_CLIENT, data, len,
+                             pl_display_text_from_octets (data, len, TRUE), NULL, NULL, NULL);
+  pl_engine_base_emit (self->base, event);
+  pl_event_unref (event);
 }
 
 /* The outcome ----------------------------------------------------------------------------- */
@@ -322,6 +367,15 @@ send_quit (PlSmtpClient *self)
 
 /* The plan ---------------------------------------------------------------------------------- */
 
+/* TRUE when the @len octets at @word are @keyword, in any case (RFC 5321 2.4). */
+static gboolean
+keyword_is (const char *word,
+            gsize       len,
+            const char *keyword)
+{
+  return len == strlen (keyword) && g_ascii_strncasecmp (word, keyword, len) == 0;
+}
+
 /* RFC 5321 4.1.1.1: each line after the first of a 250 to EHLO is "keyword [params]". */
 static void
 read_extensions (PlSmtpClient *self)
@@ -332,30 +386,37 @@ read_extensions (PlSmtpClient *self)
   for (guint i = 1; i < n; i++)
     {
       const char *line = pl_smtp_reply_accumulator_get_line (self->reply, i);
-      g_auto(GStrv) words = g_strsplit (line, " ", -1);
+      const char *space = strchr (line, ' ');
+      gsize keyword_len = space != NULL ? (gsize) (space - line) : strlen (line);
 
       g_ptr_array_add (self->extensions, g_strdup (line));
-      if (words[0] == NULL)
-        continue;
-      if (g_ascii_strcasecmp (words[0], "PIPELINING") == 0)
+      if (keyword_is (line, keyword_len, "PIPELINING"))
         self->has_pipelining = TRUE;
-      else if (g_ascii_strcasecmp (words[0], "8BITMIME") == 0)
+      else if (keyword_is (line, keyword_len, "8BITMIME"))
         self->has_8bitmime = TRUE;
-      else if (g_ascii_strcasecmp (words[0], "SIZE") == 0)
+      else if (keyword_is (line, keyword_len, "SIZE"))
         {
           /* RFC 1870 section 4: "SIZE" [SP number]; 0 or none means no fixed limit. */
           self->has_size = TRUE;
-          if (words[1] != NULL)
-            self->size_limit = g_ascii_strtoull (words[1], NULL, 10);
+          if (space != NULL)
+            {
+              g_autofree char *number = g_strndup (space + 1, strcspn (space + 1, " "));
+
+              self->size_limit = g_ascii_strtoull (number, NULL, 10);
+            }
         }
-      else if (g_ascii_strcasecmp (words[0], "AUTH") == 0)
-        for (guint w = 1; words[w] != NULL; w++)
-          {
-            if (g_ascii_strcasecmp (words[w], "PLAIN") == 0)
-              self->has_plain = TRUE;
-            else if (g_ascii_strcasecmp (words[w], "LOGIN") == 0)
-              self->has_login = TRUE;
-          }
+      else if (keyword_is (line, keyword_len, "AUTH"))
+        {
+          g_auto(GStrv) words = g_strsplit (line, " ", -1);
+
+          for (guint w = 1; words[w] != NULL; w++)
+            {
+              if (g_ascii_strcasecmp (words[w], "PLAIN") == 0)
+                self->has_plain = TRUE;
+              else if (g_ascii_strcasecmp (words[w], "LOGIN") == 0)
+                self->has_login = TRUE;
+            }
+        }
     }
 }
 
@@ -363,14 +424,14 @@ static void
 send_rcpt (PlSmtpClient *self,
            guint         index)
 {
-  send_command (self, EXPECT_RCPT, index, "RCPT TO:<%s>", recipient (self, index)->address);
+  send_command (self, EXPECT_RCPT, index, command_text (self, "RCPT TO:<", recipient (self, index)->address, ">", NULL));
 }
 
 /* RFC 5321 4.1.1.2, with RFC 1870's SIZE= and RFC 6152's BODY=. */
 static void
 start_mail (PlSmtpClient *self)
 {
-  g_autoptr(GString) line = g_string_new (NULL);
+  char size[24];
 
   if (self->has_size && self->size_limit > 0 && self->message_size > self->size_limit)
     {
@@ -384,13 +445,12 @@ start_mail (PlSmtpClient *self)
       return;
     }
 
-  g_string_append_printf (line, "MAIL FROM:<%s>", self->mail_from);
-  if (self->has_size)
-    g_string_append_printf (line, " SIZE=%" G_GSIZE_FORMAT, self->message_size);
-  if (self->eight_bit && self->has_8bitmime)
-    g_string_append (line, " BODY=8BITMIME");
+  g_snprintf (size, sizeof size, "%" G_GSIZE_FORMAT, self->message_size);
   set_state (self, PL_SMTP_CLIENT_MAIL);
-  send_command (self, EXPECT_MAIL, 0, "%s", line->str);
+  send_command (self, EXPECT_MAIL, 0,
+                command_text (self, "MAIL FROM:<", self->mail_from, ">",
+                              self->has_size ? " SIZE=" : "", self->has_size ? size : "",
+                              self->eight_bit && self->has_8bitmime ? " BODY=8BITMIME" : "", NULL));
 
   self->pipelined = self->has_pipelining && !self->no_pipelining;
   if (self->pipelined)
@@ -411,16 +471,14 @@ start_auth (PlSmtpClient *self)
     {
       g_autoptr(GByteArray) plain = g_byte_array_new ();
       g_autofree char *b64 = NULL;
-      g_autofree char *line = NULL;
 
       g_byte_array_append (plain, (const guint8 *) "", 1);
       g_byte_array_append (plain, (const guint8 *) self->auth_user, (guint) strlen (self->auth_user));
       g_byte_array_append (plain, (const guint8 *) "", 1);
       g_byte_array_append (plain, (const guint8 *) self->auth_password, (guint) strlen (self->auth_password));
       b64 = g_base64_encode (plain->data, plain->len);
-      line = g_strdup_printf ("AUTH PLAIN %s", b64);
       self->auth_step = AUTH_PLAIN_SENT;
-      send_line (self, line, FALSE);
+      send_line (self, command_text (self, "AUTH PLAIN ", b64, NULL), FALSE);
       expect (self, EXPECT_AUTH, 0);
       return;
     }
@@ -456,8 +514,7 @@ send_b64_line (PlSmtpClient *self,
 
 static void
 on_auth_reply (PlSmtpClient *self,
-               guint         code,
-               const char   *shown)
+               guint         code)
 {
   if (self->auth_step == AUTH_CANCELLED)
     {
@@ -491,7 +548,7 @@ on_auth_reply (PlSmtpClient *self,
       expect (self, EXPECT_AUTH, 0);
       return;
     }
-  decide_all_by_reply (self, code, shown);
+  decide_all_by_reply (self, code, reply_shown (self));
   send_quit (self);
 }
 
@@ -511,8 +568,7 @@ after_recipients (PlSmtpClient *self)
 static void
 on_rcpt_reply (PlSmtpClient *self,
                guint         index,
-               guint         code,
-               const char   *shown)
+               guint         code)
 {
   if (!self->mail_failed)
     {
@@ -522,7 +578,7 @@ on_rcpt_reply (PlSmtpClient *self,
           self->n_accepted++;
         }
       else
-        decide (self, index, verdict_for (code), code, shown);
+        decide (self, index, verdict_for (code), code, reply_shown (self));
     }
   if (self->pipelined)
     {
@@ -538,12 +594,11 @@ on_rcpt_reply (PlSmtpClient *self,
 
 static void
 on_data_reply (PlSmtpClient *self,
-               guint         code,
-               const char   *shown)
+               guint         code)
 {
   if (code != 354)
     {
-      decide_all_by_reply (self, code, shown);
+      decide_all_by_reply (self, code, reply_shown (self));
       send_quit (self);
       return;
     }
@@ -562,8 +617,7 @@ on_data_reply (PlSmtpClient *self,
 /* RFC 5321 4.1.1.4 and 6.1: a 2xx after "." is the server taking the responsibility for delivery. */
 static void
 on_message_reply (PlSmtpClient *self,
-                  guint         code,
-                  const char   *shown)
+                  guint         code)
 {
   if (!self->empty_data)
     {
@@ -573,11 +627,11 @@ on_message_reply (PlSmtpClient *self,
         {
           self->delivered_code = code;
           g_free (self->delivered_reply);
-          self->delivered_reply = g_strdup (shown);
+          self->delivered_reply = g_strdup (reply_shown (self));
         }
       for (guint i = 0; i < self->recipients->len; i++)
         if (self->accepted[i])
-          decide (self, i, verdict, code, shown);
+          decide (self, i, verdict, code, reply_shown (self));
     }
   send_quit (self);
 }
@@ -586,20 +640,19 @@ on_message_reply (PlSmtpClient *self,
 static void
 advance_plan (PlSmtpClient *self,
               const Pending *pending,
-              guint         code,
-              const char   *shown)
+              guint         code)
 {
   switch (pending->what)
     {
     case EXPECT_GREETING:
       if (code != 220)
         {
-          decide_all_by_reply (self, code, shown);
+          decide_all_by_reply (self, code, reply_shown (self));
           send_quit (self);
           return;
         }
       set_state (self, PL_SMTP_CLIENT_EHLO);
-      send_command (self, EXPECT_EHLO, 0, "EHLO %s", self->helo_name);
+      send_command (self, EXPECT_EHLO, 0, command_text (self, "EHLO ", self->helo_name, NULL));
       break;
     case EXPECT_EHLO:
       if (code >= 200 && code < 300)
@@ -611,11 +664,11 @@ advance_plan (PlSmtpClient *self,
         {
           /* RFC 5321 4.1.4 and 3.2: a server that does not know EHLO still knows HELO. */
           set_state (self, PL_SMTP_CLIENT_HELO);
-          send_command (self, EXPECT_HELO, 0, "HELO %s", self->helo_name);
+          send_command (self, EXPECT_HELO, 0, command_text (self, "HELO ", self->helo_name, NULL));
         }
       else
         {
-          decide_all_by_reply (self, code, shown);
+          decide_all_by_reply (self, code, reply_shown (self));
           send_quit (self);
         }
       break;
@@ -624,12 +677,12 @@ advance_plan (PlSmtpClient *self,
         after_hello (self);
       else
         {
-          decide_all_by_reply (self, code, shown);
+          decide_all_by_reply (self, code, reply_shown (self));
           send_quit (self);
         }
       break;
     case EXPECT_AUTH:
-      on_auth_reply (self, code, shown);
+      on_auth_reply (self, code);
       break;
     case EXPECT_MAIL:
       if (code >= 200 && code < 300)
@@ -640,19 +693,19 @@ advance_plan (PlSmtpClient *self,
           return;
         }
       self->mail_failed = TRUE;
-      decide_all_by_reply (self, code, shown);
+      decide_all_by_reply (self, code, reply_shown (self));
       /* With pipelining the RCPT and DATA replies are still to come: read them first. */
       if (!self->pipelined)
         send_quit (self);
       break;
     case EXPECT_RCPT:
-      on_rcpt_reply (self, pending->index, code, shown);
+      on_rcpt_reply (self, pending->index, code);
       break;
     case EXPECT_DATA:
-      on_data_reply (self, code, shown);
+      on_data_reply (self, code);
       break;
     case EXPECT_MESSAGE:
-      on_message_reply (self, code, shown);
+      on_message_reply (self, code);
       break;
     case EXPECT_QUIT:
       finish (self, FALSE);
@@ -706,8 +759,7 @@ send_script_message (PlSmtpClient *self,
 static void
 advance_script (PlSmtpClient  *self,
                 const Pending *pending,
-                guint          code,
-                const char    *shown)
+                guint          code)
 {
   const char *line;
 
@@ -716,7 +768,7 @@ advance_script (PlSmtpClient  *self,
       self->result.verdict = verdict_for (code);
       self->result.code = code;
       g_free (self->result_reply);
-      self->result_reply = g_strdup (shown);
+      self->result_reply = g_strdup (reply_shown (self));
       self->result.reply = self->result_reply;
     }
   else if (pending->index == 2)
@@ -747,65 +799,93 @@ advance_script (PlSmtpClient  *self,
 
 /* Reading replies ------------------------------------------------------------------------------ */
 
-static void
-emit_reply (PlSmtpClient *self,
-            char        **shown)
+/*
+ * The display text of the reply just read, as its event shows it (a 334
+ * challenge decoded, RFC 4954 section 4). Made once, when first needed:
+ * most replies are acted on by their code alone.
+ */
+static const char *
+reply_shown (PlSmtpClient *self)
 {
-  g_autoptr(PlEvent) event = NULL;
-  gsize len;
-  const guint8 *data = pl_smtp_reply_accumulator_get_octets (self->reply, &len);
-  guint code = pl_smtp_reply_accumulator_get_code (self->reply);
-
-  event = pl_event_new (PL_EVENT_REPLY, PL_DIR_SERVER, data, len);
-  if (!pl_smtp_reply_accumulator_is_malformed (self->reply))
+  if (self->reply_shown == NULL)
     {
-      char status[4];
+      gsize len;
+      const guint8 *data = pl_smtp_reply_accumulator_get_octets (self->reply, &len);
+      char *text = pl_display_text_from_octets (data, len, FALSE);
 
-      g_snprintf (status, sizeof status, "%03u", code);
-      pl_event_set_status (event, status);
-      /* RFC 4954 section 4: a challenge is base64; show it decoded. */
-      if (code == 334)
-        pl_event_take_text (event, pl_smtp_annotate_base64 (event->text,
-                                                            pl_smtp_reply_accumulator_get_line (self->reply, 0)));
+      if (!pl_smtp_reply_accumulator_is_malformed (self->reply)
+          && pl_smtp_reply_accumulator_get_code (self->reply) == 334)
+        {
+          char *annotated = pl_smtp_annotate_base64 (text, pl_smtp_reply_accumulator_get_line (self->reply, 0));
+
+          g_free (text);
+          text = annotated;
+        }
+      self->reply_shown = text;
     }
-  *shown = g_strdup (event->text);
-  pl_engine_emit (PL_ENGINE (self), event);
+  return self->reply_shown;
+}
+
+static void
+emit_reply (PlSmtpClient *self)
+{
+  PlEngine *engine = PL_ENGINE (self);
+
+  if (pl_engine_base_wants_received_events (self->base))
+    {
+      gsize len;
+      const guint8 *data = pl_smtp_reply_accumulator_get_octets (self->reply, &len);
+      guint code = pl_smtp_reply_accumulator_get_code (self->reply);
+      char status[4] = { (char) ('0' + code / 100 % 10), (char) ('0' + code / 10 % 10),
+                         (char) ('0' + code % 10), '\0' };
+      PlEvent *event = pl_event_new_unit (PL_EVENT_REPLY, PL_DIR_SERVER, data, len, g_strdup (reply_shown (self)),
+                                          pl_smtp_reply_accumulator_is_malformed (self->reply) ? NULL : status,
+                                          NULL, NULL);
+
+      pl_engine_base_emit (self->base, event);
+      pl_event_unref (event);
+    }
   if (self->reply_discarded > 0)
-    pl_engine_emit_note (PL_ENGINE (self), "server line longer than %u octets: "
+    pl_engine_emit_note (engine, "server line longer than %u octets: "
                          "%" G_GSIZE_FORMAT " octets discarded",
                          (guint) CLIENT_LINE_LIMIT, self->reply_discarded);
   if (pl_smtp_reply_accumulator_is_malformed (self->reply))
-    pl_engine_emit_note (PL_ENGINE (self), "reply does not start with a three-digit code (RFC 5321 4.2)");
+    pl_engine_emit_note (engine, "reply does not start with a three-digit code (RFC 5321 4.2)");
 }
 
 /* A whole reply has arrived: show it, then act on it. */
 static void
 act_on_reply (PlSmtpClient *self)
 {
-  g_autofree char *shown = NULL;
-  g_autofree Pending *pending = NULL;
+  Pending what_for;
+  const Pending *pending = &what_for;
   guint code = pl_smtp_reply_accumulator_get_code (self->reply);
 
-  emit_reply (self, &shown);
+  emit_reply (self);
   self->reply_discarded = 0;
 
-  pending = g_queue_pop_head (self->pending);
-  if (pending == NULL)
+  if (self->pending_head == self->pending->len)
     {
       pl_engine_emit_note (PL_ENGINE (self), "reply to no command: ignored");
       return;
     }
+  what_for = g_array_index (self->pending, Pending, self->pending_head++);
+  if (self->pending_head == self->pending->len)
+    {
+      g_array_set_size (self->pending, 0);
+      self->pending_head = 0;
+    }
   /* RFC 5321 3.8: 421 means the server is closing; nothing else will be answered. */
   if (code == 421 && pending->what != EXPECT_QUIT && self->script == NULL)
     {
-      decide_all (self, PL_SMTP_VERDICT_TEMPORARY, code, shown);
+      decide_all (self, PL_SMTP_VERDICT_TEMPORARY, code, reply_shown (self));
       finish (self, FALSE);
       return;
     }
   if (self->script != NULL)
-    advance_script (self, pending, code, shown);
+    advance_script (self, pending, code);
   else
-    advance_plan (self, pending, code, shown);
+    advance_plan (self, pending, code);
 }
 
 static void
@@ -813,6 +893,7 @@ reply_complete (PlSmtpClient *self)
 {
   act_on_reply (self);
   /* From here the accumulator holds only a reply still coming in (EHLO's lines were read above). */
+  g_clear_pointer (&self->reply_shown, g_free);
   pl_smtp_reply_accumulator_reset (self->reply);
 }
 
@@ -828,7 +909,7 @@ handle_line (PlSmtpClient *self,
       g_autofree char *why = g_strdup_printf ("reply larger than %u octets", (guint) CLIENT_REPLY_LIMIT);
 
       pl_engine_emit_note (PL_ENGINE (self), "%s: giving up", why);
-      if (held > 0)
+      if (held > 0 && pl_engine_wants_received_events (PL_ENGINE (self)))
         {
           g_autoptr(PlEvent) event = NULL;
           const guint8 *data = pl_smtp_reply_accumulator_get_octets (self->reply, &held);
@@ -854,7 +935,7 @@ pl_smtp_client_receive (PlEngine     *engine,
   PlLine line;
 
   pl_line_reader_feed (self->reader, data, len);
-  while (!pl_engine_is_finished (engine) && pl_line_reader_next (self->reader, &line))
+  while (!pl_engine_base_is_finished (self->base) && pl_line_reader_next (self->reader, &line))
     handle_line (self, &line);
 }
 
@@ -884,11 +965,14 @@ pl_smtp_client_connection_lost (PlEngine *engine)
   if (held > 0)
     {
       /* Shown as what it was, never acted on: a reply cut short is no answer. */
-      g_autoptr(PlEvent) event = NULL;
-      const guint8 *data = pl_smtp_reply_accumulator_get_octets (self->reply, &held);
+      if (pl_engine_wants_received_events (engine))
+        {
+          g_autoptr(PlEvent) event = NULL;
+          const guint8 *data = pl_smtp_reply_accumulator_get_octets (self->reply, &held);
 
-      event = pl_event_new (PL_EVENT_REPLY, PL_DIR_SERVER, data, held);
-      pl_engine_emit (engine, event);
+          event = pl_event_new (PL_EVENT_REPLY, PL_DIR_SERVER, data, held);
+          pl_engine_emit (engine, event);
+        }
       pl_engine_emit_note (engine, "connection lost in the middle of a reply");
     }
   if (!self->quit_sent)
@@ -914,8 +998,11 @@ pl_smtp_client_finalize (GObject *object)
   g_strfreev (self->script);
   g_byte_array_unref (self->wire);
   pl_line_reader_free (self->reader);
+  g_string_free (self->text, TRUE);
+  g_byte_array_unref (self->line);
   pl_smtp_reply_accumulator_free (self->reply);
-  g_queue_free_full (self->pending, g_free);
+  g_free (self->reply_shown);
+  g_array_unref (self->pending);
   g_ptr_array_unref (self->extensions);
   g_free (self->accepted);
   for (guint i = 0; i < self->recipients->len; i++)
@@ -946,9 +1033,12 @@ pl_smtp_client_class_init (PlSmtpClientClass *klass)
 static void
 pl_smtp_client_init (PlSmtpClient *self)
 {
+  self->base = pl_engine_get_base (PL_ENGINE (self));
   self->reader = pl_line_reader_new (CLIENT_LINE_LIMIT);
+  self->text = g_string_new (NULL);
+  self->line = g_byte_array_new ();
   self->reply = pl_smtp_reply_accumulator_new ();
-  self->pending = g_queue_new ();
+  self->pending = g_array_new (FALSE, FALSE, sizeof (Pending));
   self->extensions = g_ptr_array_new_null_terminated (0, g_free, TRUE);
   self->recipients = g_array_new (FALSE, TRUE, sizeof (PlSmtpRecipientResult));
   self->wire = g_byte_array_new ();
@@ -1015,8 +1105,14 @@ pl_smtp_client_new (const PlSmtpClientConfig *config)
   pl_smtp_dot_stuff (self->wire, data, len);
   g_byte_array_append (self->wire, (const guint8 *) ".\r\n", 3);
   self->message_size = pl_smtp_message_size (data, len);
-  for (gsize i = 0; i < len && !self->eight_bit; i++)
-    self->eight_bit = data[i] >= 0x80;
+  {
+    guint8 any = 0;
+
+    /* RFC 6152: any octet over 127 makes it 8-bit (one pass the compiler can vectorise). */
+    for (gsize i = 0; i < len; i++)
+      any |= data[i];
+    self->eight_bit = (any & 0x80) != 0;
+  }
 
   if (self->script == NULL)
     for (guint i = 0; config->recipients[i] != NULL; i++)

@@ -7,27 +7,59 @@
 #include <stdarg.h>
 #include <string.h>
 
-/* Extension verbs may be longer than the four letters of RFC 5321's own. */
-#define MAX_VERB_LEN 40
+#define MAX_VERB_LEN PL_SMTP_MAX_VERB_LEN
 
 G_DEFINE_QUARK (pl-smtp-syntax-error-quark, pl_smtp_syntax_error)
 
 /* Commands ------------------------------------------------------------------ */
 
 /*
- * pl_smtp_parse_command:
+ * pl_smtp_split_command, pl_smtp_parse_command:
  * RFC 5321 4.1.1: a verb, a space, and arguments. Verbs are matched without
  * regard to case (section 2.4), so the verb comes back in upper case; the
  * arguments are kept as sent. The octets come from the wire and nothing is
  * assumed of them: a NUL cannot be returned in a C string, so it fails.
+ * pl_smtp_split_command() only says where the parts are, for the engines,
+ * which parse every line and keep strings only for the events they make.
  */
+gboolean
+pl_smtp_split_command (const guint8 *line,
+                       gsize         len,
+                       gsize        *verb_len,
+                       gsize        *args_start)
+{
+  gsize n = 0;
+  gsize start;
+
+  g_return_val_if_fail (line != NULL || len == 0, FALSE);
+  g_return_val_if_fail (verb_len != NULL, FALSE);
+  g_return_val_if_fail (args_start != NULL, FALSE);
+
+  while (n < len && line[n] != ' ')
+    {
+      if (line[n] < 0x21 || line[n] > 0x7e)
+        return FALSE;
+      n++;
+    }
+  if (n == 0 || n > MAX_VERB_LEN)
+    return FALSE;
+
+  start = n < len ? n + 1 : len;
+  if (len > start && memchr (line + start, '\0', len - start) != NULL)
+    return FALSE;
+
+  *verb_len = n;
+  *args_start = start;
+  return TRUE;
+}
+
 gboolean
 pl_smtp_parse_command (const guint8  *line,
                        gsize          len,
                        char         **verb,
                        char         **args)
 {
-  gsize verb_len = 0;
+  gsize verb_len;
   gsize args_start;
 
   g_return_val_if_fail (line != NULL || len == 0, FALSE);
@@ -36,20 +68,8 @@ pl_smtp_parse_command (const guint8  *line,
 
   *verb = NULL;
   *args = NULL;
-
-  while (verb_len < len && line[verb_len] != ' ')
-    {
-      if (line[verb_len] < 0x21 || line[verb_len] > 0x7e)
-        return FALSE;
-      verb_len++;
-    }
-  if (verb_len == 0 || verb_len > MAX_VERB_LEN)
+  if (!pl_smtp_split_command (line, len, &verb_len, &args_start))
     return FALSE;
-
-  args_start = verb_len < len ? verb_len + 1 : len;
-  if (len > args_start && memchr (line + args_start, '\0', len - args_start) != NULL)
-    return FALSE;
-
   *verb = g_ascii_strup ((const char *) line, (gssize) verb_len);
   *args = g_strndup ((const char *) line + args_start, len - args_start);
   return TRUE;
@@ -456,10 +476,17 @@ pl_smtp_parse_reply_line (const guint8 *line,
   return TRUE;
 }
 
+/* The text of one line of a reply, after its code and separator, without the line end. */
+typedef struct {
+  gsize start;
+  gsize len;
+} Span;
+
 struct _PlSmtpReplyAccumulator
 {
   GByteArray *octets;
-  GPtrArray  *lines;     /* of char*, the text of each line */
+  GArray     *spans;     /* of Span: where the text of each line is in octets */
+  GPtrArray  *lines;     /* of char*, the text of each line once asked for, or NULL */
   guint       code;
   gboolean    malformed;
   gboolean    complete;
@@ -471,6 +498,7 @@ pl_smtp_reply_accumulator_new (void)
   PlSmtpReplyAccumulator *self = g_new0 (PlSmtpReplyAccumulator, 1);
 
   self->octets = g_byte_array_new ();
+  self->spans = g_array_new (FALSE, FALSE, sizeof (Span));
   self->lines = g_ptr_array_new_with_free_func (g_free);
   return self;
 }
@@ -481,6 +509,7 @@ pl_smtp_reply_accumulator_free (PlSmtpReplyAccumulator *self)
   if (self == NULL)
     return;
   g_byte_array_unref (self->octets);
+  g_array_unref (self->spans);
   g_ptr_array_unref (self->lines);
   g_free (self);
 }
@@ -490,7 +519,9 @@ pl_smtp_reply_accumulator_reset (PlSmtpReplyAccumulator *self)
 {
   g_return_if_fail (self != NULL);
   g_byte_array_set_size (self->octets, 0);
-  g_ptr_array_set_size (self->lines, 0);
+  g_array_set_size (self->spans, 0);
+  if (self->lines->len > 0)
+    g_ptr_array_set_size (self->lines, 0);
   self->code = 0;
   self->malformed = FALSE;
   self->complete = FALSE;
@@ -502,10 +533,17 @@ printable_text (const guint8 *data,
                 gsize         len)
 {
   g_autofree char *copy = g_malloc (len + 1);
+  guint8 any = 0;
 
   for (gsize i = 0; i < len; i++)
-    copy[i] = (data[i] < 0x20 && data[i] != '\t') || data[i] == 0x7f ? '?' : (char) data[i];
+    {
+      copy[i] = (data[i] < 0x20 && data[i] != '\t') || data[i] == 0x7f ? '?' : (char) data[i];
+      any |= data[i];
+    }
   copy[len] = '\0';
+  /* ASCII is UTF-8 already, and it is what replies mostly are. */
+  if (any < 0x80)
+    return g_steal_pointer (&copy);
   return g_utf8_make_valid (copy, (gssize) len);
 }
 
@@ -523,6 +561,7 @@ pl_smtp_reply_accumulator_add_line (PlSmtpReplyAccumulator *self,
   guint code = 0;
   gboolean continues = FALSE;
   gsize text_start = 0;
+  Span span;
 
   g_return_val_if_fail (self != NULL, FALSE);
   g_return_val_if_fail (raw != NULL || raw_len == 0, FALSE);
@@ -531,16 +570,21 @@ pl_smtp_reply_accumulator_add_line (PlSmtpReplyAccumulator *self,
   if (self->complete)
     pl_smtp_reply_accumulator_reset (self);
 
+  /* The texts are made when asked for (EHLO's keywords, a challenge): most replies are read by their code. */
+  span.start = self->octets->len;
   g_byte_array_append (self->octets, raw, (guint) raw_len);
   if (!pl_smtp_parse_reply_line (raw, len, &code, &continues, &text_start))
     {
-      g_ptr_array_add (self->lines, printable_text (raw, len));
+      span.len = len;
+      g_array_append_val (self->spans, span);
       self->malformed = TRUE;
       self->code = 0;
       self->complete = TRUE;
       return TRUE;
     }
-  g_ptr_array_add (self->lines, printable_text (raw + text_start, len - text_start));
+  span.start += text_start;
+  span.len = len - text_start;
+  g_array_append_val (self->spans, span);
   self->code = code;
   self->complete = !continues;
   return self->complete;
@@ -574,7 +618,7 @@ guint
 pl_smtp_reply_accumulator_get_n_lines (PlSmtpReplyAccumulator *self)
 {
   g_return_val_if_fail (self != NULL, 0);
-  return self->lines->len;
+  return self->spans->len;
 }
 
 const char *
@@ -582,8 +626,17 @@ pl_smtp_reply_accumulator_get_line (PlSmtpReplyAccumulator *self,
                                     guint                   index)
 {
   g_return_val_if_fail (self != NULL, NULL);
-  if (index >= self->lines->len)
+  if (index >= self->spans->len)
     return NULL;
+  /* One slot per line, made the first time any is asked for. */
+  if (self->lines->len < self->spans->len)
+    g_ptr_array_set_size (self->lines, self->spans->len);
+  if (g_ptr_array_index (self->lines, index) == NULL)
+    {
+      const Span *span = &g_array_index (self->spans, Span, index);
+
+      g_ptr_array_index (self->lines, index) = printable_text (self->octets->data + span->start, span->len);
+    }
   return g_ptr_array_index (self->lines, index);
 }
 
@@ -599,6 +652,17 @@ pl_smtp_reply_new (guint       code,
   va_start (args, format);
   reply->text = g_strdup_vprintf (format, args);
   va_end (args);
+  return reply;
+}
+
+PlSmtpReply *
+pl_smtp_reply_new_take (guint  code,
+                        char  *text)
+{
+  PlSmtpReply *reply = g_new0 (PlSmtpReply, 1);
+
+  reply->code = code;
+  reply->text = text != NULL ? text : g_strdup ("");
   return reply;
 }
 
@@ -624,44 +688,64 @@ pl_smtp_reply_free (PlSmtpReply *reply)
 }
 
 /*
- * pl_smtp_reply_format:
+ * pl_smtp_reply_append, pl_smtp_reply_format:
  * RFC 5321 4.2: each line but the last is code "-" text, the last code SP
  * text (or the code alone). A reply's text comes partly from callbacks and
  * from what the client sent (an address echoed back): nothing in it may
  * break the framing, so CR, LF and other controls never reach the wire.
  */
+void
+pl_smtp_reply_append (GByteArray *out,
+                      guint       code,
+                      const char *text)
+{
+  const char *line;
+
+  g_return_if_fail (out != NULL);
+  g_return_if_fail (code >= 100 && code <= 599);
+
+  line = text != NULL ? text : "";
+  for (;;)
+    {
+      const char *end = strchr (line, '\n');
+      gsize len = end != NULL ? (gsize) (end - line) : strlen (line);
+      gboolean bare = end == NULL && len == 0;
+      guint start = out->len;
+      guint8 *p;
+
+      /* Each line written in place: "250", "-" or " " and the text, or the code alone; then CRLF. */
+      g_byte_array_set_size (out, start + (bare ? 5 : (guint) len + 6));
+      p = out->data + start;
+      p[0] = (guint8) ('0' + code / 100);
+      p[1] = (guint8) ('0' + code / 10 % 10);
+      p[2] = (guint8) ('0' + code % 10);
+      p += 3;
+      if (!bare)
+        {
+          *p++ = end != NULL ? '-' : ' ';
+          for (gsize i = 0; i < len; i++)
+            {
+              guint8 c = (guint8) line[i];
+
+              *p++ = c < 0x20 || c == 0x7f ? '?' : c;
+            }
+        }
+      p[0] = '\r';
+      p[1] = '\n';
+      if (end == NULL)
+        return;
+      line = end + 1;
+    }
+}
+
 GByteArray *
 pl_smtp_reply_format (guint       code,
                       const char *text)
 {
   GByteArray *out = g_byte_array_new ();
-  g_auto(GStrv) lines = NULL;
-  guint n;
 
   g_return_val_if_fail (code >= 100 && code <= 599, out);
-
-  lines = g_strsplit (text != NULL ? text : "", "\n", -1);
-  n = g_strv_length (lines);
-  if (n == 0)
-    {
-      g_autofree char *line = g_strdup_printf ("%03u\r\n", code);
-      g_byte_array_append (out, (const guint8 *) line, (guint) strlen (line));
-      return out;
-    }
-  for (guint i = 0; i < n; i++)
-    {
-      gboolean last = i + 1 == n;
-      g_autofree char *line = NULL;
-
-      for (char *c = lines[i]; *c != '\0'; c++)
-        if ((guchar) *c < 0x20 || (guchar) *c == 0x7f)
-          *c = '?';
-      if (last && lines[i][0] == '\0')
-        line = g_strdup_printf ("%03u\r\n", code);
-      else
-        line = g_strdup_printf ("%03u%c%s\r\n", code, last ? ' ' : '-', lines[i]);
-      g_byte_array_append (out, (const guint8 *) line, (guint) strlen (line));
-    }
+  pl_smtp_reply_append (out, code, text);
   return out;
 }
 
@@ -723,10 +807,36 @@ pl_smtp_dot_stuff (GByteArray   *out,
                    const guint8 *data,
                    gsize         len)
 {
+  gsize start = 0;
+  gsize run = 0;
+
   g_return_if_fail (out != NULL);
   g_return_if_fail (data != NULL || len == 0);
 
-  for_each_line (data, len, stuff_line, out);
+  /*
+   * Most lines of a message go out as they are (CRLF, no leading dot): they
+   * are copied in runs, and only a line that needs a dot or a CR is
+   * written on its own.
+   */
+  while (start < len)
+    {
+      const guint8 *lf = memchr (data + start, '\n', len - start);
+      gsize end = lf != NULL ? (gsize) (lf - data) : len;
+      gsize next = lf != NULL ? end + 1 : len;
+
+      if (data[start] == '.' || lf == NULL || end == start || data[end - 1] != '\r')
+        {
+          gsize content = end - start;
+
+          if (content > 0 && data[end - 1] == '\r')
+            content--;
+          g_byte_array_append (out, data + run, (guint) (start - run));
+          stuff_line (data + start, content, out);
+          run = next;
+        }
+      start = next;
+    }
+  g_byte_array_append (out, data + run, (guint) (len - run));
 }
 
 static void

@@ -13,6 +13,8 @@ G_BEGIN_DECLS
 #define PL_SMTP_MAX_LOCAL_PART   64    /* 4.5.3.1.1 */
 #define PL_SMTP_MAX_DOMAIN       255   /* 4.5.3.1.2 */
 #define PL_SMTP_MAX_PATH         256   /* 4.5.3.1.3, the angle brackets included */
+/* A command verb: RFC 5321's own have four letters; extension verbs may be longer. */
+#define PL_SMTP_MAX_VERB_LEN     40
 
 #define PL_SMTP_SYNTAX_ERROR (pl_smtp_syntax_error_quark ())
 
@@ -37,6 +39,15 @@ gboolean      pl_smtp_parse_command        (const guint8  *line,
                                             gsize          len,
                                             char         **verb,
                                             char         **args);
+/*
+ * The same, without copying: the verb is @line[0 .. *@verb_len) (any case),
+ * the arguments @line[*@args_start .. @len). For whoever parses every line
+ * and needs strings only now and then.
+ */
+gboolean      pl_smtp_split_command        (const guint8  *line,
+                                            gsize          len,
+                                            gsize         *verb_len,
+                                            gsize         *args_start);
 
 /* One ESMTP parameter of MAIL or RCPT (RFC 5321 4.1.2 esmtp-param): "SIZE=1000", "BODY=8BITMIME". */
 typedef struct {
@@ -130,6 +141,9 @@ typedef struct {
 PlSmtpReply  *pl_smtp_reply_new            (guint          code,
                                             const char    *format,
                                             ...) G_GNUC_PRINTF (2, 3);
+/* A reply with @text taken as it is (a policy's words, no format string). */
+PlSmtpReply  *pl_smtp_reply_new_take       (guint          code,
+                                            char          *text);
 PlSmtpReply  *pl_smtp_reply_copy           (const PlSmtpReply *reply);
 void          pl_smtp_reply_free           (PlSmtpReply   *reply);
 /*
@@ -138,6 +152,10 @@ void          pl_smtp_reply_free           (PlSmtpReply   *reply);
  * wire inside a line, and control characters become '?'.
  */
 GByteArray   *pl_smtp_reply_format         (guint          code,
+                                            const char    *text);
+/* The same, appended to @out. */
+void          pl_smtp_reply_append         (GByteArray    *out,
+                                            guint          code,
                                             const char    *text);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PlSmtpReply, pl_smtp_reply_free)

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "pl-engine-private.h"
 #include "pl-line-reader.h"
 
 #define LINE_LIMIT ((guint) PL_SMTP_SERVER_MAX_LINE)
@@ -33,9 +34,11 @@ typedef enum {
 struct _PlSmtpServer
 {
   PlEngine               parent_instance;
+  PlEngineBase          *base;             /* read on every line (pl-engine-private.h) */
 
   char                  *hostname;
   char                  *greeting;
+  char                  *extensions;       /* EHLO's lines after the first, '\n' between them */
   gsize                  max_message_size;
   guint                  max_recipients;
   gboolean               offer_auth;
@@ -47,6 +50,8 @@ struct _PlSmtpServer
   GDestroyNotify         destroy;
 
   PlLineReader          *reader;
+  GByteArray            *wire;             /* the reply being sent */
+  GString               *args;             /* the arguments of the command being handled */
   gboolean               warned_bare_lf;
   gboolean               lost;             /* the connection is gone: lines are shown, never acted on */
   guint                  unanswered;
@@ -112,31 +117,39 @@ plural (guint64 n)
 
 /* Replies ------------------------------------------------------------------------ */
 
-/* Sends one whole reply (RFC 5321 4.2) and emits its event; @shown replaces the display text when not NULL. */
+/*
+ * Sends the reply built in self->wire and, when anyone listens, emits its
+ * event: @shown (taken) is its display text, or NULL for the wire's own.
+ */
 static void
-send_reply_shown (PlSmtpServer *self,
-                  guint         code,
-                  const char   *text,
-                  const char   *shown)
+send_wire (PlSmtpServer *self,
+           guint         code,
+           char         *shown)
 {
-  g_autoptr(GByteArray) wire = pl_smtp_reply_format (code, text);
-  g_autoptr(PlEvent) event = NULL;
-  char status[4];
+  pl_engine_base_write (self->base, self->wire->data, self->wire->len);
+  if (pl_engine_base_wants_events (self->base))
+    {
+      char status[4] = { (char) ('0' + code / 100 % 10), (char) ('0' + code / 10 % 10),
+                         (char) ('0' + code % 10), '\0' };
+      PlEvent *event = pl_event_new_unit (PL_EVENT_REPLY, PL_DIR_SERVER, self->wire->data, self->wire->len,
+                                          shown, status, NULL, NULL);
 
-  g_snprintf (status, sizeof status, "%03u", code);
-  event = pl_engine_send (PL_ENGINE (self), PL_EVENT_REPLY, wire->data, wire->len);
-  pl_event_set_status (event, status);
-  if (shown != NULL)
-    pl_event_take_text (event, g_strdup (shown));
-  pl_engine_emit (PL_ENGINE (self), event);
+      pl_engine_base_emit (self->base, event);
+      pl_event_unref (event);
+    }
+  else
+    g_free (shown);
+  g_byte_array_set_size (self->wire, 0);
 }
 
+/* Sends one whole reply (RFC 5321 4.2) and emits its event. */
 static void
 send_reply (PlSmtpServer *self,
             guint         code,
             const char   *text)
 {
-  send_reply_shown (self, code, text, NULL);
+  pl_smtp_reply_append (self->wire, code, text);
+  send_wire (self, code, NULL);
 }
 
 static void reply (PlSmtpServer *self,
@@ -144,6 +157,7 @@ static void reply (PlSmtpServer *self,
                    const char   *format,
                    ...) G_GNUC_PRINTF (3, 4);
 
+/* A reply whose text is formatted (the constant ones go straight to send_reply()). */
 static void
 reply (PlSmtpServer *self,
        guint         code,
@@ -172,21 +186,24 @@ send_reply_take (PlSmtpServer *self,
 /*
  * RFC 4954 section 4: "334" SP [base64]. The challenge is shown decoded,
  * as everything base64 in the transcript is. An empty challenge still has
- * its space, which pl_smtp_reply_format() would drop.
+ * its space, which pl_smtp_reply_append() would drop.
  */
 static void
 send_challenge (PlSmtpServer *self,
                 const char   *b64)
 {
-  g_autofree char *line = g_strdup_printf ("334 %s", b64);
-  g_autofree char *shown = pl_smtp_annotate_base64 (line, b64);
-  g_autofree char *wire = g_strdup_printf ("%s\r\n", line);
-  g_autoptr(PlEvent) event = NULL;
+  char *shown = NULL;
 
-  event = pl_engine_send (PL_ENGINE (self), PL_EVENT_REPLY, (const guint8 *) wire, strlen (wire));
-  pl_event_set_status (event, "334");
-  pl_event_take_text (event, g_steal_pointer (&shown));
-  pl_engine_emit (PL_ENGINE (self), event);
+  g_byte_array_append (self->wire, (const guint8 *) "334 ", 4);
+  g_byte_array_append (self->wire, (const guint8 *) b64, (guint) strlen (b64));
+  if (pl_engine_base_wants_events (self->base))
+    {
+      g_autofree char *line = g_strndup ((const char *) self->wire->data, self->wire->len);
+
+      shown = pl_smtp_annotate_base64 (line, b64);
+    }
+  g_byte_array_append (self->wire, (const guint8 *) "\r\n", 2);
+  send_wire (self, 334, shown);
 }
 
 /* A callback's reply, or NULL, checked before it goes on the wire. */
@@ -218,14 +235,14 @@ pl_smtp_server_state_name (PlEngine *engine,
 static PlSmtpServerState
 get_state (PlSmtpServer *self)
 {
-  return (PlSmtpServerState) pl_engine_get_state (PL_ENGINE (self));
+  return (PlSmtpServerState) pl_engine_base_get_state (self->base);
 }
 
 static void
 set_state (PlSmtpServer      *self,
            PlSmtpServerState  state)
 {
-  pl_engine_set_state (PL_ENGINE (self), state);
+  pl_engine_base_set_state (self->base, state);
 }
 
 static void
@@ -442,13 +459,32 @@ greet (PlSmtpServer *self,
   reset_transaction (self);
 }
 
+/* RFC 5321 4.1.1.1: "<server> Hello <client>, pleased to meet you", then @more (the extensions) if any. */
+static void
+send_hello (PlSmtpServer *self,
+            const char   *more)
+{
+  g_autoptr(GString) text = g_string_sized_new (128);
+
+  g_string_append (text, self->hostname);
+  g_string_append (text, " Hello ");
+  g_string_append (text, self->helo);
+  g_string_append (text, ", pleased to meet you");
+  if (more != NULL)
+    {
+      g_string_append_c (text, '\n');
+      g_string_append (text, more);
+    }
+  send_reply (self, 250, text->str);
+}
+
 /* RFC 5321 4.1.1.1. */
 static void
 handle_helo (PlSmtpServer *self,
              SmtpRequest  *request)
 {
   greet (self, request->args, FALSE);
-  reply (self, 250, "%s Hello %s, pleased to meet you", self->hostname, self->helo);
+  send_hello (self, NULL);
 }
 
 /* RFC 5321 4.1.1.1 and 2.2.2: the first line names the server, each further one an extension. */
@@ -456,17 +492,8 @@ static void
 handle_ehlo (PlSmtpServer *self,
              SmtpRequest  *request)
 {
-  g_autoptr(GString) text = g_string_new (NULL);
-
   greet (self, request->args, TRUE);
-  g_string_append_printf (text, "%s Hello %s, pleased to meet you\n", self->hostname, self->helo);
-  g_string_append_printf (text, "SIZE %" G_GSIZE_FORMAT "\n", self->max_message_size);
-  g_string_append (text, "PIPELINING\n");
-  g_string_append (text, "8BITMIME\n");
-  if (self->offer_auth)
-    g_string_append (text, "AUTH PLAIN LOGIN\n");
-  g_string_append (text, "HELP");
-  send_reply (self, 250, text->str);
+  send_hello (self, self->extensions);
 }
 
 /* RFC 5321 4.1.1.2: MAIL starts a transaction; check_sender may refuse it. */
@@ -497,7 +524,11 @@ handle_mail (PlSmtpServer *self,
   if (verdict != NULL)
     send_reply_take (self, verdict);
   else
-    reply (self, 250, "%s ... Sender ok", address[0] != '\0' ? address : "<>");
+    {
+      g_autofree char *text = g_strconcat (address[0] != '\0' ? address : "<>", " ... Sender ok", NULL);
+
+      send_reply (self, 250, text);
+    }
 }
 
 /* RFC 5321 4.1.1.3: each recipient is the policy's to accept (relaying, local users). */
@@ -536,9 +567,10 @@ handle_data (PlSmtpServer *self,
              SmtpRequest  *request)
 {
   clear_data (self);
-  self->data_raw = g_byte_array_new ();
+  /* Room for a short message at once, not a realloc every few lines. */
+  self->data_raw = g_byte_array_sized_new (2048);
   set_state (self, PL_SMTP_SERVER_DATA);
-  reply (self, 354, "Enter mail, end with \".\" on a line by itself");
+  send_reply (self, 354, "Enter mail, end with \".\" on a line by itself");
 }
 
 static void
@@ -546,7 +578,7 @@ handle_rset (PlSmtpServer *self,
              SmtpRequest  *request)
 {
   reset_transaction (self);
-  reply (self, 250, "OK");
+  send_reply (self, 250, "OK");
 }
 
 /* RFC 5321 4.1.1.9: NOOP may carry a string, which is ignored. */
@@ -554,7 +586,7 @@ static void
 handle_noop (PlSmtpServer *self,
              SmtpRequest  *request)
 {
-  reply (self, 250, "OK");
+  send_reply (self, 250, "OK");
 }
 
 /*
@@ -565,7 +597,7 @@ static void
 handle_vrfy (PlSmtpServer *self,
              SmtpRequest  *request)
 {
-  reply (self, 252, "Cannot VRFY user, but will accept message and attempt delivery");
+  send_reply (self, 252, "Cannot VRFY user, but will accept message and attempt delivery");
 }
 
 /* RFC 5321 4.1.1.8. */
@@ -583,7 +615,9 @@ static void
 handle_quit (PlSmtpServer *self,
              SmtpRequest  *request)
 {
-  reply (self, 221, "%s closing connection", self->hostname);
+  g_autofree char *text = g_strconcat (self->hostname, " closing connection", NULL);
+
+  send_reply (self, 221, text);
   end_session (self, FALSE);
 }
 
@@ -592,7 +626,7 @@ static void
 handle_not_implemented (PlSmtpServer *self,
                         SmtpRequest  *request)
 {
-  reply (self, 502, "Command not implemented");
+  send_reply (self, 502, "Command not implemented");
 }
 
 /* AUTH (RFC 4954) ------------------------------------------------------------------- */
@@ -622,11 +656,11 @@ try_login (PlSmtpServer *self,
     {
       if (self->auth_failure_delay_ms > 0)
         pl_engine_request_delay (PL_ENGINE (self), self->auth_failure_delay_ms);
-      reply (self, 535, "Authentication credentials invalid");
+      send_reply (self, 535, "Authentication credentials invalid");
       return;
     }
   self->auth_user = g_strdup (user);
-  reply (self, 235, "Authentication successful");
+  send_reply (self, 235, "Authentication successful");
 }
 
 /* RFC 4616 section 2: authzid NUL authcid NUL passwd. */
@@ -644,7 +678,7 @@ finish_plain (PlSmtpServer *self,
   if (nul2 == NULL || memchr (nul2 + 1, '\0', len - (gsize) (nul2 + 1 - decoded)) != NULL)
     {
       end_sasl (self);
-      reply (self, 501, "Malformed PLAIN response: expected authzid, user and password separated by NUL");
+      send_reply (self, 501, "Malformed PLAIN response: expected authzid, user and password separated by NUL");
       return;
     }
   authzid = g_strndup ((const char *) decoded, (gsize) (nul1 - decoded));
@@ -653,7 +687,7 @@ finish_plain (PlSmtpServer *self,
   if (authzid[0] != '\0' && strcmp (authzid, authcid) != 0)
     {
       end_sasl (self);
-      reply (self, 535, "Authentication credentials invalid: cannot act on behalf of another user");
+      send_reply (self, 535, "Authentication credentials invalid: cannot act on behalf of another user");
       return;
     }
   try_login (self, authcid, password);
@@ -671,21 +705,21 @@ handle_sasl_response (PlSmtpServer *self,
   if (line->flags & (PL_LINE_TOO_LONG | PL_LINE_HAS_NUL | PL_LINE_LONE_CR))
     {
       end_sasl (self);
-      reply (self, 501, "Cannot decode the response: it is not base64");
+      send_reply (self, 501, "Cannot decode the response: it is not base64");
       return;
     }
   text = g_strndup ((const char *) line->data, line->len);
   if (strcmp (text, "*") == 0)
     {
       end_sasl (self);
-      reply (self, 501, "Authentication cancelled");
+      send_reply (self, 501, "Authentication cancelled");
       return;
     }
   decoded = pl_smtp_base64_decode (text, &len);
   if (decoded == NULL)
     {
       end_sasl (self);
-      reply (self, 501, "Cannot decode the response: it is not base64");
+      send_reply (self, 501, "Cannot decode the response: it is not base64");
       return;
     }
 
@@ -698,7 +732,7 @@ handle_sasl_response (PlSmtpServer *self,
       if (memchr (decoded, '\0', len) != NULL)
         {
           end_sasl (self);
-          reply (self, 501, "Malformed user name");
+          send_reply (self, 501, "Malformed user name");
           return;
         }
       self->sasl_user = g_strndup ((const char *) decoded, len);
@@ -713,7 +747,7 @@ handle_sasl_response (PlSmtpServer *self,
         if (memchr (decoded, '\0', len) != NULL)
           {
             end_sasl (self);
-            reply (self, 501, "Malformed password");
+            send_reply (self, 501, "Malformed password");
             return;
           }
         try_login (self, user, password);
@@ -758,7 +792,7 @@ handle_auth (PlSmtpServer *self,
     if (decoded == NULL)
       {
         end_sasl (self);
-        reply (self, 501, "Cannot decode the response: it is not base64");
+        send_reply (self, 501, "Cannot decode the response: it is not base64");
         return;
       }
     if (plain)
@@ -770,7 +804,7 @@ handle_auth (PlSmtpServer *self,
     if (memchr (decoded, '\0', len) != NULL)
       {
         end_sasl (self);
-        reply (self, 501, "Malformed user name");
+        send_reply (self, 501, "Malformed user name");
         return;
       }
     self->sasl_user = g_strndup ((const char *) decoded, len);
@@ -833,7 +867,7 @@ dispatch (PlSmtpServer *self,
   if ((command->states & (1u << state)) == 0)
     {
       if (state == PL_SMTP_SERVER_CONNECTED && (command->states & IN_READY) != 0)
-        reply (self, 503, "Bad sequence of commands: send HELO or EHLO first");
+        send_reply (self, 503, "Bad sequence of commands: send HELO or EHLO first");
       else
         reply (self, 503, "Bad sequence of commands: %s", command->not_now);
       return;
@@ -862,12 +896,13 @@ make_received (PlSmtpServer *self,
   const char *address = self->client_address != NULL ? self->client_address : "unknown";
 
   if (self->recipients->len == 1)
-    return g_strdup_printf ("Received: from %s (%s)\r\n\tby %s (Postlab) with %s id %s\r\n\tfor <%s>; %s\r\n",
-                            self->helo, address, self->hostname, with, id,
-                            (const char *) g_ptr_array_index (self->recipients, 0),
-                            date != NULL ? date : "");
-  return g_strdup_printf ("Received: from %s (%s)\r\n\tby %s (Postlab) with %s id %s;\r\n\t%s\r\n",
-                          self->helo, address, self->hostname, with, id, date != NULL ? date : "");
+    return g_strconcat ("Received: from ", self->helo, " (", address, ")\r\n"
+                        "\tby ", self->hostname, " (Postlab) with ", with, " id ", id, "\r\n"
+                        "\tfor <", (const char *) g_ptr_array_index (self->recipients, 0), ">; ",
+                        date != NULL ? date : "", "\r\n", NULL);
+  return g_strconcat ("Received: from ", self->helo, " (", address, ")\r\n"
+                      "\tby ", self->hostname, " (Postlab) with ", with, " id ", id, ";\r\n"
+                      "\t", date != NULL ? date : "", "\r\n", NULL);
 }
 
 /*
@@ -883,23 +918,33 @@ make_message (const char   *received,
 {
   GByteArray *out = g_byte_array_sized_new ((guint) MIN (strlen (received) + size, G_MAXUINT));
   gsize start = 0;
+  gsize run = 0;
 
   g_byte_array_append (out, (const guint8 *) received, (guint) strlen (received));
+  /* Lines that end in CRLF and start with no dot are kept as they are: copied in runs. */
   while (start < len)
     {
       const guint8 *lf = memchr (raw + start, '\n', len - start);
       gsize end = lf != NULL ? (gsize) (lf - raw) : len;
-      gsize from = start;
-      gsize to = end;
+      gsize next = lf != NULL ? end + 1 : len;
 
-      if (to > from && raw[to - 1] == '\r')
-        to--;
-      if (to > from && raw[from] == '.')
-        from++;
-      g_byte_array_append (out, raw + from, (guint) (to - from));
-      g_byte_array_append (out, (const guint8 *) "\r\n", 2);
-      start = lf != NULL ? end + 1 : len;
+      if (raw[start] == '.' || lf == NULL || end == start || raw[end - 1] != '\r')
+        {
+          gsize from = start;
+          gsize to = end;
+
+          g_byte_array_append (out, raw + run, (guint) (start - run));
+          if (to > from && raw[to - 1] == '\r')
+            to--;
+          if (to > from && raw[from] == '.')
+            from++;
+          g_byte_array_append (out, raw + from, (guint) (to - from));
+          g_byte_array_append (out, (const guint8 *) "\r\n", 2);
+          run = next;
+        }
+      start = next;
     }
+  g_byte_array_append (out, raw + run, (guint) (len - run));
   return g_byte_array_free_to_bytes (out);
 }
 
@@ -955,6 +1000,21 @@ deliver (PlSmtpServer *self)
   send_reply_take (self, verdict);
 }
 
+/* The message as the client sent it, one unit (RFC 5321 4.1.1.4), shown with its dot-stuffing undone. */
+static void
+emit_data (PlSmtpServer *self)
+{
+  PlEvent *event;
+
+  if (!pl_engine_base_wants_received_events (self->base))
+    return;
+  event = pl_event_new_unit (PL_EVENT_DATA, PL_DIR_CLIENT, self->data_raw->data, self->data_raw->len,
+                             pl_display_text_from_octets (self->data_raw->data, self->data_raw->len, TRUE),
+                             NULL, NULL, NULL);
+  pl_engine_base_emit (self->base, event);
+  pl_event_unref (event);
+}
+
 /*
  * The "." line has come: one event for the whole content (RFC 5321 4.1.1.4),
  * then the verdict. Whatever it is, the transaction is over (4.1.1.4: the
@@ -963,11 +1023,7 @@ deliver (PlSmtpServer *self)
 static void
 finish_data (PlSmtpServer *self)
 {
-  g_autoptr(PlEvent) event = NULL;
-
-  event = pl_event_new (PL_EVENT_DATA, PL_DIR_CLIENT, self->data_raw->data, self->data_raw->len);
-  pl_event_take_text (event, pl_display_text_from_octets (self->data_raw->data, self->data_raw->len, TRUE));
-  pl_engine_emit (PL_ENGINE (self), event);
+  emit_data (self);
 
   if (self->data_long_lines > 0)
     pl_engine_emit_note (PL_ENGINE (self), "%u message line%s longer than %u octets: "
@@ -988,7 +1044,7 @@ finish_data (PlSmtpServer *self)
   else if (self->data_long_lines > 0)
     reply (self, 500, "Line too long: message lines are limited to %u octets", LINE_LIMIT);
   else if (self->data_has_nul)
-    reply (self, 554, "Transaction failed: the message contains a NUL octet");
+    send_reply (self, 554, "Transaction failed: the message contains a NUL octet");
   else
     deliver (self);
 
@@ -1010,9 +1066,9 @@ note_bare_lf (PlSmtpServer *self,
 /*
  * One line of the message. Everything is read up to the "." line, even past
  * the size limit (RFC 1870 section 6.3: the server must still find the end
- * of the data), but nothing past the limit is kept.
+ * of the data), but nothing past the limit is kept. TRUE for the "." line.
  */
-static void
+static gboolean
 handle_data_line (PlSmtpServer *self,
                   const PlLine *line)
 {
@@ -1023,7 +1079,7 @@ handle_data_line (PlSmtpServer *self,
       g_byte_array_append (self->data_raw, line->data, (guint) line->raw_len);
       note_bare_lf (self, line);
       finish_data (self);
-      return;
+      return TRUE;
     }
 
   if (line->flags & PL_LINE_TOO_LONG)
@@ -1041,32 +1097,23 @@ handle_data_line (PlSmtpServer *self,
   else
     self->data_dropped += line->raw_len;
   note_bare_lf (self, line);
+  return FALSE;
 }
 
 /* Reading -------------------------------------------------------------------------------- */
 
-/*
- * One line from the client: its event first (exact octets; credentials in
- * base64 shown decoded, which is the lesson of AUTH), then what it gets.
- * Bad framing is answered 500 and never acted on.
- */
+/* The event of a command line (exact octets; credentials in base64 shown decoded, which is the lesson of AUTH). */
 static void
-handle_line (PlSmtpServer *self,
-             const PlLine *line)
+emit_command (PlSmtpServer *self,
+              const PlLine *line,
+              gboolean      in_sasl,
+              const char   *verb,
+              const char   *args)
 {
-  g_autoptr(PlEvent) event = NULL;
-  g_autofree char *verb = NULL;
-  g_autofree char *args = NULL;
-  gboolean in_sasl = get_state (self) == PL_SMTP_SERVER_AUTH;
-  gboolean parsed = FALSE;
+  g_autoptr(PlEvent) event = pl_event_new_unit (PL_EVENT_COMMAND, PL_DIR_CLIENT, line->data, line->raw_len,
+                                                NULL, NULL, in_sasl ? NULL : verb,
+                                                in_sasl || verb == NULL ? NULL : args);
 
-  if (get_state (self) == PL_SMTP_SERVER_DATA)
-    {
-      handle_data_line (self, line);
-      return;
-    }
-
-  event = pl_event_new (PL_EVENT_COMMAND, PL_DIR_CLIENT, line->data, line->raw_len);
   if (in_sasl)
     {
       if (!(line->flags & (PL_LINE_TOO_LONG | PL_LINE_HAS_NUL)))
@@ -1075,22 +1122,52 @@ handle_line (PlSmtpServer *self,
           pl_event_take_text (event, pl_smtp_annotate_base64 (event->text, b64));
         }
     }
-  else
+  else if (verb != NULL)
     {
-      parsed = pl_smtp_parse_command (line->data, line->len, &verb, &args);
-      if (parsed)
+      if (strcmp (verb, "AUTH") == 0)
         {
-          pl_event_set_verb (event, verb, args);
-          if (strcmp (verb, "AUTH") == 0)
-            {
-              g_auto(GStrv) words = g_strsplit (args, " ", -1);
+          g_auto(GStrv) words = g_strsplit (args, " ", -1);
 
-              if (words[0] != NULL && words[1] != NULL)
-                pl_event_take_text (event, pl_smtp_annotate_base64 (event->text, words[1]));
-            }
+          if (words[0] != NULL && words[1] != NULL)
+            pl_event_take_text (event, pl_smtp_annotate_base64 (event->text, words[1]));
         }
     }
-  pl_engine_emit (PL_ENGINE (self), event);
+  pl_engine_base_emit (self->base, event);
+}
+
+/*
+ * One line from the client: its event first, then what it gets. Bad
+ * framing is answered 500 and never acted on. The verb and arguments are
+ * read into buffers of the engine's: a line costs no allocation here.
+ */
+static void
+handle_line (PlSmtpServer *self,
+             const PlLine *line)
+{
+  char verb[PL_SMTP_MAX_VERB_LEN + 1];
+  gsize verb_len = 0;
+  gsize args_start = 0;
+  PlSmtpServerState state = get_state (self);
+  gboolean in_sasl = state == PL_SMTP_SERVER_AUTH;
+  gboolean parsed = FALSE;
+
+  if (state == PL_SMTP_SERVER_DATA)
+    {
+      handle_data_line (self, line);
+      return;
+    }
+
+  if (!in_sasl && pl_smtp_split_command (line->data, line->len, &verb_len, &args_start))
+    {
+      parsed = TRUE;
+      for (gsize i = 0; i < verb_len; i++)
+        verb[i] = g_ascii_toupper ((char) line->data[i]);
+      verb[verb_len] = '\0';
+      g_string_truncate (self->args, 0);
+      g_string_append_len (self->args, (const char *) line->data + args_start, (gssize) (line->len - args_start));
+    }
+  if (pl_engine_base_wants_received_events (self->base))
+    emit_command (self, line, in_sasl, parsed ? verb : NULL, self->args->str);
 
   if (line->flags & PL_LINE_TOO_LONG)
     pl_engine_emit_note (PL_ENGINE (self), "client line longer than %u octets: "
@@ -1106,26 +1183,23 @@ handle_line (PlSmtpServer *self,
   if (in_sasl)
     handle_sasl_response (self, line);
   else if (line->flags & PL_LINE_TOO_LONG)
-    reply (self, 500, "Line too long");
+    send_reply (self, 500, "Line too long");
   else if (line->flags & PL_LINE_HAS_NUL)
-    reply (self, 500, "Syntax error: NUL octet in command");
+    send_reply (self, 500, "Syntax error: NUL octet in command");
   else if (line->flags & PL_LINE_LONE_CR)
-    reply (self, 500, "Syntax error: stray CR in command");
+    send_reply (self, 500, "Syntax error: stray CR in command");
   else if (line->len == 0)
-    reply (self, 500, "Syntax error: empty command");
+    send_reply (self, 500, "Syntax error: empty command");
   else if (!parsed)
-    reply (self, 500, "Syntax error, command unrecognized");
+    send_reply (self, 500, "Syntax error, command unrecognized");
   else
-    dispatch (self, verb, args);
+    dispatch (self, verb, self->args->str);
 }
 
 static gboolean
 output_full (PlSmtpServer *self)
 {
-  gsize pending;
-
-  pl_engine_get_output (PL_ENGINE (self), &pending);
-  return pending >= OUTPUT_HIGH_WATER;
+  return pl_engine_base_get_pending (self->base) >= OUTPUT_HIGH_WATER;
 }
 
 /* Pipelined commands (RFC 2920) are answered in order; after QUIT nothing is read. */
@@ -1134,9 +1208,18 @@ process_lines (PlSmtpServer *self)
 {
   PlLine line;
 
-  while (!pl_engine_is_finished (PL_ENGINE (self)) && !output_full (self)
+  while (!pl_engine_base_is_finished (self->base) && !output_full (self)
          && pl_line_reader_next (self->reader, &line))
-    handle_line (self, &line);
+    {
+      if (get_state (self) != PL_SMTP_SERVER_DATA)
+        {
+          handle_line (self, &line);
+          continue;
+        }
+      /* The lines of a message get no answer until its "." line: they are read in one go. */
+      while (!handle_data_line (self, &line) && pl_line_reader_next (self->reader, &line))
+        ;
+    }
 }
 
 static void
@@ -1153,7 +1236,11 @@ pl_smtp_server_receive (PlEngine     *engine,
 static void
 pl_smtp_server_output_drained (PlEngine *engine)
 {
-  process_lines (PL_SMTP_SERVER (engine));
+  PlSmtpServer *self = PL_SMTP_SERVER (engine);
+
+  /* Lines were held back only if some are waiting; most of the time none are. */
+  if (pl_line_reader_is_mid_line (self->reader))
+    process_lines (self);
 }
 
 /* RFC 5321 4.3.1 and 3.1: the 220 greeting opens the session. */
@@ -1162,7 +1249,7 @@ pl_smtp_server_start (PlEngine *engine)
 {
   PlSmtpServer *self = PL_SMTP_SERVER (engine);
 
-  reply (self, 220, "%s", self->greeting);
+  send_reply (self, 220, self->greeting);
 }
 
 /*
@@ -1192,21 +1279,20 @@ pl_smtp_server_connection_lost (PlEngine *engine)
   data = pending > 0 ? pl_line_reader_read_raw (self->reader, pending, &len) : NULL;
   if (get_state (self) == PL_SMTP_SERVER_DATA)
     {
-      g_autoptr(PlEvent) event = NULL;
-
       if (len > 0)
         g_byte_array_append (self->data_raw, data, (guint) len);
-      event = pl_event_new (PL_EVENT_DATA, PL_DIR_CLIENT, self->data_raw->data, self->data_raw->len);
-      pl_event_take_text (event, pl_display_text_from_octets (self->data_raw->data, self->data_raw->len, TRUE));
-      pl_engine_emit (engine, event);
+      emit_data (self);
       pl_engine_emit_note (engine, "connection lost in the middle of DATA after %" G_GSIZE_FORMAT
                            " octets of message: nothing delivered", self->data_size + len);
     }
   else if (len > 0)
     {
-      g_autoptr(PlEvent) event = pl_event_new (PL_EVENT_COMMAND, PL_DIR_CLIENT, data, len);
+      if (pl_engine_wants_received_events (engine))
+        {
+          g_autoptr(PlEvent) event = pl_event_new (PL_EVENT_COMMAND, PL_DIR_CLIENT, data, len);
 
-      pl_engine_emit (engine, event);
+          pl_engine_emit (engine, event);
+        }
       pl_engine_emit_note (engine, "connection lost in the middle of a line; "
                            "the last %" G_GSIZE_FORMAT " octets were not a command", len);
     }
@@ -1225,8 +1311,11 @@ pl_smtp_server_finalize (GObject *object)
     self->destroy (self->user_data);
   g_free (self->hostname);
   g_free (self->greeting);
+  g_free (self->extensions);
   g_free (self->client_address);
   pl_line_reader_free (self->reader);
+  g_byte_array_unref (self->wire);
+  g_string_free (self->args, TRUE);
   g_free (self->helo);
   g_free (self->auth_user);
   g_free (self->sasl_user);
@@ -1253,7 +1342,10 @@ pl_smtp_server_class_init (PlSmtpServerClass *klass)
 static void
 pl_smtp_server_init (PlSmtpServer *self)
 {
+  self->base = pl_engine_get_base (PL_ENGINE (self));
   self->reader = pl_line_reader_new (LINE_LIMIT);
+  self->wire = g_byte_array_new ();
+  self->args = g_string_new (NULL);
   self->recipients = g_ptr_array_new_with_free_func (g_free);
 }
 
@@ -1270,6 +1362,7 @@ pl_smtp_server_new (const PlSmtpServerConfig    *config,
                     GDestroyNotify               destroy)
 {
   PlSmtpServer *self;
+  char size[24];
 
   g_return_val_if_fail (config != NULL, NULL);
   g_return_val_if_fail (config->hostname != NULL && config->hostname[0] != '\0', NULL);
@@ -1283,12 +1376,16 @@ pl_smtp_server_new (const PlSmtpServerConfig    *config,
   pl_engine_set_protocol (PL_ENGINE (self), PL_PROTOCOL_SMTP);
   self->hostname = g_strdup (config->hostname);
   self->greeting = config->greeting != NULL ? g_strdup (config->greeting)
-                                            : g_strdup_printf ("%s ESMTP Postlab", config->hostname);
+                                            : g_strconcat (config->hostname, " ESMTP Postlab", NULL);
   self->max_message_size = config->max_message_size > 0 ? config->max_message_size
                                                         : PL_SMTP_SERVER_DEFAULT_MAX_MESSAGE_SIZE;
   self->max_recipients = config->max_recipients > 0 ? config->max_recipients
                                                     : PL_SMTP_SERVER_DEFAULT_MAX_RECIPIENTS;
   self->offer_auth = config->offer_auth;
+  /* RFC 1870 4, RFC 2920 2, RFC 6152 2, RFC 4954 3: what this server offers, the same to every client. */
+  g_snprintf (size, sizeof size, "%" G_GSIZE_FORMAT, self->max_message_size);
+  self->extensions = g_strconcat ("SIZE ", size, "\nPIPELINING\n8BITMIME\n",
+                                  self->offer_auth ? "AUTH PLAIN LOGIN\n" : "", "HELP", NULL);
   self->auth_failure_delay_ms = config->auth_failure_delay_ms;
   self->client_address = g_strdup (config->client_address);
   self->trusted = config->peer_trusted;

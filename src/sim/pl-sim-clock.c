@@ -11,11 +11,18 @@ typedef struct {
   gpointer       data;
 } Action;
 
+/*
+ * The heap is a plain array grown by doubling: every segment of a run is
+ * scheduled and stepped through here, and g_array_set_size() by one each
+ * time cost more than the sifting.
+ */
 struct _PlSimClock
 {
   PlSimTime  now;
   guint64    next_order;
-  GArray    *heap;  /* of Action: a binary min-heap on (at, order) */
+  Action    *heap;  /* a binary min-heap on (at, order) */
+  guint      len;
+  guint      size;
 };
 
 PlSimClock *
@@ -23,7 +30,8 @@ pl_sim_clock_new (void)
 {
   PlSimClock *self = g_new0 (PlSimClock, 1);
 
-  self->heap = g_array_sized_new (FALSE, FALSE, sizeof (Action), 256);
+  self->size = 256;
+  self->heap = g_new (Action, self->size);
   return self;
 }
 
@@ -32,7 +40,7 @@ pl_sim_clock_free (PlSimClock *self)
 {
   if (self == NULL)
     return;
-  g_array_unref (self->heap);
+  g_free (self->heap);
   g_free (self);
 }
 
@@ -69,9 +77,13 @@ pl_sim_clock_schedule (PlSimClock     *self,
   action.data = data;
 
   /* Sift up. */
-  g_array_set_size (self->heap, self->heap->len + 1);
-  heap = (Action *) (gpointer) self->heap->data;
-  i = self->heap->len - 1;
+  if (self->len == self->size)
+    {
+      self->size *= 2;
+      self->heap = g_renew (Action, self->heap, self->size);
+    }
+  heap = self->heap;
+  i = self->len++;
   while (i > 0)
     {
       guint parent = (i - 1) / 2;
@@ -95,10 +107,10 @@ pl_sim_clock_step (PlSimClock *self)
 
   g_return_val_if_fail (self != NULL, FALSE);
 
-  n = self->heap->len;
+  n = self->len;
   if (n == 0)
     return FALSE;
-  heap = (Action *) (gpointer) self->heap->data;
+  heap = self->heap;
   first = heap[0];
   last = heap[n - 1];
   n--;
@@ -119,7 +131,7 @@ pl_sim_clock_step (PlSimClock *self)
     }
   if (n > 0)
     heap[i] = last;
-  g_array_set_size (self->heap, n);
+  self->len = n;
 
   self->now = first.at;
   first.func (first.data);
@@ -130,14 +142,14 @@ guint
 pl_sim_clock_get_pending (const PlSimClock *self)
 {
   g_return_val_if_fail (self != NULL, 0);
-  return self->heap->len;
+  return self->len;
 }
 
 PlSimTime
 pl_sim_clock_get_next (const PlSimClock *self)
 {
   g_return_val_if_fail (self != NULL, PL_SIM_TIME_NEVER);
-  if (self->heap->len == 0)
+  if (self->len == 0)
     return PL_SIM_TIME_NEVER;
-  return g_array_index (self->heap, Action, 0).at;
+  return self->heap[0].at;
 }

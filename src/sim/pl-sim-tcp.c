@@ -52,14 +52,49 @@ struct _PlSimTcp
   End                ends[2];
   gboolean           closed;
   guint64            n_segments;
+  struct _InFlight  *spare;     /* arrived segments without payload, kept for reuse */
 };
 
 /* A segment on the wire, its payload right behind it. */
-typedef struct {
-  PlSimTcp     *tcp;
-  PlSimTcpEnd   to;
-  PlSimSegment  segment;
+typedef struct _InFlight {
+  PlSimTcp          *tcp;
+  PlSimTcpEnd        to;
+  PlSimSegment       segment;
+  struct _InFlight  *next_spare;
 } InFlight;
+
+/*
+ * Two segments in three carry no payload (SYN, ACK, FIN): a connection keeps
+ * those that arrived for its next ones instead of a malloc and a free each.
+ * One with payload is allocated to its size (most fit the allocator's
+ * small, fast bins; one with room for a whole MSS would not).
+ */
+static InFlight *
+flight_new (PlSimTcp *self,
+            gsize     len)
+{
+  if (len == 0 && self->spare != NULL)
+    {
+      InFlight *flight = self->spare;
+
+      self->spare = flight->next_spare;
+      return flight;
+    }
+  return g_malloc (sizeof (InFlight) + len);
+}
+
+static void
+flight_done (PlSimTcp *self,
+             InFlight *flight)
+{
+  if (flight->segment.len > 0)
+    {
+      g_free (flight);
+      return;
+    }
+  flight->next_spare = self->spare;
+  self->spare = flight;
+}
 
 /* RFC 9293 3.4: sequence numbers compare modulo 2^32. */
 static inline gboolean
@@ -125,6 +160,13 @@ pl_sim_tcp_unref (PlSimTcp *self)
     return;
   for (guint e = 0; e < 2; e++)
     g_byte_array_unref (self->ends[e].unsent);
+  while (self->spare != NULL)
+    {
+      InFlight *flight = self->spare;
+
+      self->spare = flight->next_spare;
+      g_free (flight);
+    }
   g_free (self);
 }
 
@@ -139,7 +181,7 @@ transmit (PlSimTcp      *self,
 {
   End *end = &self->ends[from];
   PlSimTcpEnd to = 1 - from;
-  InFlight *flight = g_malloc (sizeof (InFlight) + len);
+  InFlight *flight = flight_new (self, len);
   PlSimSegment *segment = &flight->segment;
   guint16 *ip_id = self->config.ip_ids[from] != NULL ? self->config.ip_ids[from] : &end->own_ip_id;
 
@@ -354,7 +396,7 @@ on_arrival (gpointer data)
     self->callbacks.segment (self, &flight->segment, self->user_data);
   if (!self->closed)
     handle_segment (self, flight->to, &flight->segment);
-  g_free (flight);
+  flight_done (self, flight);
   pl_sim_tcp_unref (self);
 }
 

@@ -265,6 +265,25 @@ decode_ipv6 (const guint8  *data,
     }
 }
 
+/* 802.1Q and 802.1ad tags from @type on (at *@off); *@net is what the last type names. FALSE when cut. */
+static gboolean
+skip_vlan_tags (const guint8 *data,
+                gsize         caplen,
+                guint16       type,
+                gsize        *off,
+                NetKind      *net)
+{
+  while (type == ETHERTYPE_VLAN || type == ETHERTYPE_QINQ || type == ETHERTYPE_QINQ_OLD)
+    {
+      if (!have (caplen, *off, 4))
+        return FALSE;
+      type = get_u16 (data, *off + 2);
+      *off += 4;
+    }
+  *net = net_from_ethertype (type);
+  return TRUE;
+}
+
 PlPacketResult
 pl_packet_decode (int            link_type,
                   const guint8  *data,
@@ -289,28 +308,19 @@ pl_packet_decode (int            link_type,
   switch (link_type)
     {
     case LINK_ETHERNET:
-      {
-        guint16 type;
-
-        if (!have (caplen, 0, 14))
-          return PL_PACKET_CUT;
-        type = get_u16 (data, 12);
-        off = 14;
-        while (type == ETHERTYPE_VLAN || type == ETHERTYPE_QINQ || type == ETHERTYPE_QINQ_OLD)
-          {
-            if (!have (caplen, off, 4))
-              return PL_PACKET_CUT;
-            type = get_u16 (data, off + 2);
-            off += 4;
-          }
-        net = net_from_ethertype (type);
-        break;
-      }
+      if (!have (caplen, 0, 14))
+        return PL_PACKET_CUT;
+      off = 14;
+      if (!skip_vlan_tags (data, caplen, get_u16 (data, 12), &off, &net))
+        return PL_PACKET_CUT;
+      break;
     case LINK_SLL:
+      /* libpcap puts a VLAN tag it gets from the kernel back after the cooked header, as on Ethernet. */
       if (!have (caplen, 0, 16))
         return PL_PACKET_CUT;
-      net = net_from_ethertype (get_u16 (data, 14));
       off = 16;
+      if (!skip_vlan_tags (data, caplen, get_u16 (data, 14), &off, &net))
+        return PL_PACKET_CUT;
       break;
     case LINK_SLL2:
       if (!have (caplen, 0, 20))

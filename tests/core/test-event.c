@@ -56,6 +56,51 @@ test_event_octets_exact (void)
   g_assert_cmpint (event->dir, ==, PL_DIR_CLIENT);
 }
 
+/* pl_event_new_unit() gives what pl_event_new() and the setters give, and its fields can still be replaced. */
+static void
+test_event_unit (void)
+{
+  const char *wire = "mail FROM:<alice@a.example>\r\n";
+  g_autoptr(PlEvent) made = pl_event_new (PL_EVENT_COMMAND, PL_DIR_CLIENT, (const guint8 *) wire, strlen (wire));
+  g_autoptr(PlEvent) unit = pl_event_new_unit (PL_EVENT_COMMAND, PL_DIR_CLIENT, (const guint8 *) wire,
+                                               strlen (wire), NULL, "250", "mail", "FROM:<alice@a.example>");
+  g_autoptr(PlEvent) shown = pl_event_new_unit (PL_EVENT_REPLY, PL_DIR_SERVER, (const guint8 *) "334 \r\n", 6,
+                                                g_strdup ("334  (decodes to: \"\")"), NULL, NULL, NULL);
+
+  pl_event_set_verb (made, "mail", "FROM:<alice@a.example>");
+  pl_event_set_status (made, "250");
+  g_assert_true (g_bytes_equal (unit->octets, made->octets));
+  g_assert_cmpstr (unit->text, ==, made->text);
+  g_assert_cmpstr (unit->verb, ==, "MAIL");
+  g_assert_cmpstr (unit->args, ==, made->args);
+  g_assert_cmpstr (unit->status, ==, made->status);
+  g_assert_null (unit->tag);
+  g_assert_cmpint (unit->kind, ==, PL_EVENT_COMMAND);
+  g_assert_cmpint (unit->dir, ==, PL_DIR_CLIENT);
+  g_assert_cmpstr (shown->text, ==, "334  (decodes to: \"\")");
+  g_assert_null (shown->verb);
+  g_assert_null (shown->args);
+
+  /* The strings it keeps in its own allocation are replaced like any other (ASan sees a bad free). */
+  pl_event_set_verb (unit, "rcpt", "TO:<bob@b.example>");
+  pl_event_set_status (unit, NULL);
+  pl_event_set_tag (unit, "a1");
+  pl_event_take_text (unit, g_strdup ("RCPT TO:<bob@b.example>"));
+  g_assert_cmpstr (unit->verb, ==, "RCPT");
+  g_assert_cmpstr (unit->args, ==, "TO:<bob@b.example>");
+  g_assert_null (unit->status);
+  g_assert_cmpstr (unit->tag, ==, "a1");
+
+  /* Its octets live in its memory, and a ref on them keeps them after the event is gone. */
+  {
+    GBytes *octets = g_bytes_ref (unit->octets);
+
+    g_clear_pointer (&unit, pl_event_unref);
+    g_assert_cmpmem (g_bytes_get_data (octets, NULL), g_bytes_get_size (octets), wire, strlen (wire));
+    g_bytes_unref (octets);
+  }
+}
+
 static void
 test_event_note (void)
 {
@@ -101,6 +146,7 @@ main (int   argc,
       g_test_add_data_func (path, &display_cases[i], test_display_text);
     }
   g_test_add_func ("/core/event/octets-exact", test_event_octets_exact);
+  g_test_add_func ("/core/event/unit", test_event_unit);
   g_test_add_func ("/core/event/note", test_event_note);
   g_test_add_func ("/core/explain/pop3", test_explain);
   g_test_add_func ("/core/types/protocol-names", test_protocol_names);

@@ -5,7 +5,11 @@
 Usage: gui-smoke.py [--sanitized] CASE POSTLAB XVFB_RUN [DBUS_RUN_SESSION]
 
 CASE is `screenshot` (the PNG is written, has the window's size and shows
-something) or `unwritable` (a PNG that cannot be written makes postlab fail).
+something), `step` (the same at a step of the default scenario),
+`capture` (the same of a capture, made by postlab-cli simulate --pcap),
+`present` (the same in presentation mode), `unwritable` (a PNG that cannot
+be written makes postlab fail) or `bad-file` (a file that is no capture or
+scenario makes postlab fail, saying why, and writes no PNG).
 XVFB_RUN and DBUS_RUN_SESSION are full paths, or empty when absent: without
 xvfb-run the test is skipped (77); without dbus-run-session it runs anyway.
 --sanitized says postlab was built with -Db_sanitize: see run_postlab().
@@ -116,13 +120,13 @@ def colours(rows, bpp, first_row, last_row):
     return seen
 
 
-def run_postlab(postlab, xvfb_run, dbus_run_session, sanitized, output):
+def run_postlab(postlab, xvfb_run, dbus_run_session, sanitized, output, extra=()):
     command = [xvfb_run, "-a", "-s", "-screen 0 " + SCREEN]
     # A private session bus: GTK's accessibility bus and the settings portal
     # query get a real answer, and nothing is left running afterwards.
     if dbus_run_session:
         command += [dbus_run_session, "--"]
-    command += [postlab, "--screenshot", output]
+    command += [postlab, "--screenshot", output] + list(extra)
 
     env = dict(os.environ)
     # Draw on the Xvfb display even inside a Wayland session.
@@ -160,30 +164,88 @@ def run_postlab(postlab, xvfb_run, dbus_run_session, sanitized, output):
     return result.returncode, result.stdout
 
 
-def case_screenshot(postlab, xvfb_run, dbus_run_session, sanitized, workdir):
-    output = os.path.join(workdir, "postlab.png")
-    status, _ = run_postlab(postlab, xvfb_run, dbus_run_session, sanitized, output)
-    if status != 0:
-        fail(f"postlab --screenshot exited with status {status}")
+def check_picture(output, width=None, height=None):
+    """The PNG exists, has the window's size, and its middle shows something."""
     if not os.path.isfile(output):
         fail("postlab exited with status 0 but wrote no file")
 
-    width, height, bpp, rows = read_png(output)
-    print(f"{output}: {width} × {height}, {bpp} bytes a pixel")
-    if width <= 300 or height <= 300:
-        fail(f"the picture is {width} × {height}; the window is larger than 300 × 300")
+    w, h, bpp, rows = read_png(output)
+    print(f"{output}: {w} × {h}, {bpp} bytes a pixel")
+    if w <= 300 or h <= 300:
+        fail(f"the picture is {w} × {h}; the window is larger than 300 × 300")
+    if width is not None and (w, h) != (width, height):
+        fail(f"the picture is {w} × {h}, not the window's {width} × {height}")
 
-    everything = colours(rows, bpp, 0, height)
+    everything = colours(rows, bpp, 0, h)
     print(f"{len(everything)} distinct colours in the whole picture")
     if len(everything) <= 1:
         fail("the picture is blank: a single colour")
 
-    # The welcome page fills the middle of the window: text there is drawn
-    # with antialiasing, so a page that rendered shows many shades.
-    middle = colours(rows, bpp, height // 4, 3 * height // 4)
+    # The picture and the transcript fill the middle of the window: text and
+    # lines there are drawn with antialiasing, so a window that rendered
+    # shows many shades.
+    middle = colours(rows, bpp, h // 4, 3 * h // 4)
     print(f"{len(middle)} distinct colours in the middle half")
     if len(middle) < 16:
         fail("the middle of the window looks empty: the content area drew nothing")
+    return middle
+
+
+def shoot(postlab, xvfb_run, dbus_run_session, sanitized, workdir, name, extra=()):
+    output = os.path.join(workdir, name)
+    status, printed = run_postlab(postlab, xvfb_run, dbus_run_session, sanitized, output, extra)
+    if status != 0:
+        fail(f"postlab --screenshot exited with status {status}")
+    return output, printed
+
+
+def case_screenshot(postlab, xvfb_run, dbus_run_session, sanitized, workdir):
+    output, _ = shoot(postlab, xvfb_run, dbus_run_session, sanitized, workdir, "postlab.png")
+    # The main window's default size (pl-window.ui).
+    check_picture(output, 1280, 800)
+
+
+def case_step(postlab, xvfb_run, dbus_run_session, sanitized, workdir):
+    start, _ = shoot(postlab, xvfb_run, dbus_run_session, sanitized, workdir, "start.png")
+    step, _ = shoot(postlab, xvfb_run, dbus_run_session, sanitized, workdir, "step.png", ["--step", "12"])
+    check_picture(step, 1280, 800)
+    # Step 12 is not the start: something moved, the transcript's row is marked.
+    with open(start, "rb") as a, open(step, "rb") as b:
+        if a.read() == b.read():
+            fail("the picture at step 12 is the same as at the start")
+
+
+def case_capture(postlab, xvfb_run, dbus_run_session, sanitized, workdir):
+    cli = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(postlab))), "cli", "postlab-cli")
+    if not os.access(cli, os.X_OK):
+        fail(f"no postlab-cli next to postlab ({cli})")
+    capture = os.path.join(workdir, "textbook.pcap")
+    subprocess.run([cli, "simulate", "--pcap", capture], check=True, stdout=subprocess.DEVNULL)
+    output, _ = shoot(postlab, xvfb_run, dbus_run_session, sanitized, workdir, "capture.png",
+                      ["--step", "20", capture])
+    check_picture(output, 1280, 800)
+
+
+def case_present(postlab, xvfb_run, dbus_run_session, sanitized, workdir):
+    output, _ = shoot(postlab, xvfb_run, dbus_run_session, sanitized, workdir, "present.png",
+                      ["--present", "--step", "30"])
+    # Full screen: as large as Xvfb's screen.
+    width, height = (int(n) for n in SCREEN.split("x")[:2])
+    check_picture(output, width, height)
+
+
+def case_bad_file(postlab, xvfb_run, dbus_run_session, sanitized, workdir):
+    broken = os.path.join(workdir, "broken.pcap")
+    with open(broken, "w") as f:
+        f.write("this is no capture\n")
+    output = os.path.join(workdir, "never.png")
+    status, printed = run_postlab(postlab, xvfb_run, dbus_run_session, sanitized, output, [broken])
+    if status == 0:
+        fail("postlab exited with status 0 though it could not open " + broken)
+    if "broken.pcap" not in printed:
+        fail("postlab failed without naming the file it could not open")
+    if os.path.exists(output):
+        fail(output + " exists")
 
 
 def case_unwritable(postlab, xvfb_run, dbus_run_session, sanitized, workdir):
@@ -199,7 +261,11 @@ def case_unwritable(postlab, xvfb_run, dbus_run_session, sanitized, workdir):
 
 CASES = {
     "screenshot": case_screenshot,
+    "step": case_step,
+    "capture": case_capture,
+    "present": case_present,
     "unwritable": case_unwritable,
+    "bad-file": case_bad_file,
 }
 
 

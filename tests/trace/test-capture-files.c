@@ -105,6 +105,12 @@ frame (Cap *c, gboolean from_client, guint8 flags, const char *payload, gsize pl
       break;
     case LT_SLL:
       g_byte_array_append (f, (const guint8 *) "\x00\x00\x03\x04\x00\x06\x00\x11\x22\x33\x44\x55\x00\x00", 14);
+      if (c->vlan)
+        {
+          /* As libpcap writes a tagged packet of `-i any`: the tag after the cooked header. */
+          put16 (f, 0x8100);
+          put16 (f, 42);
+        }
       put16 (f, ethertype);
       break;
     case LT_SLL2:
@@ -283,6 +289,7 @@ static const LinkCase link_cases[] = {
   { "/trace/capture/link/ethernet-vlan", LT_EN10MB, TRUE, FALSE },
   { "/trace/capture/link/ethernet-ipv6", LT_EN10MB, FALSE, TRUE },
   { "/trace/capture/link/sll", LT_SLL, FALSE, FALSE },
+  { "/trace/capture/link/sll-vlan", LT_SLL, TRUE, FALSE },
   { "/trace/capture/link/sll2-ipv6", LT_SLL2, FALSE, TRUE },
   { "/trace/capture/link/null", LT_NULL, FALSE, FALSE },
   { "/trace/capture/link/raw", LT_RAW, FALSE, FALSE },
