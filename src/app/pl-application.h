@@ -10,9 +10,14 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (PlApplication, pl_application, PL, APPLICATION, GtkApplication)
 
 /*
- * Creates the application with the id PL_APP_ID. Its command line takes
- * `--screenshot FILE.png` (render the main window to FILE and quit, with no
- * user interaction) and `--version`.
+ * Creates the application with the id PL_APP_ID. Its command line:
+ *   postlab [--step N] [--present] [SCENARIO|CAPTURE]
+ * opens the file (a scenario is simulated, a pcap or pcapng capture
+ * traced; the default scenario when none is given) at step N, in
+ * presentation mode with --present;
+ *   postlab --screenshot FILE.png [--step N] [--present] [SCENARIO|CAPTURE]
+ * renders the main window at that step (the current unit halfway along
+ * its link) to FILE and quits, with no user interaction; and --version.
  */
 PlApplication *pl_application_new             (void);
 

@@ -418,11 +418,18 @@ update (PlInspector *self)
 
         route = event->dir == PL_DIR_SERVER ? g_strdup_printf ("%s → %s", s, c) : g_strdup_printf ("%s → %s", c, s);
       }
-    /* Translators: "POP3 · access · session 3 · bob-pc → mail.b.example · 0.502 s". */
-    meta = g_strdup_printf (_("%s · %s · session %u · %s · %.3f s"),
-                            pl_palette_protocol_name (protocol), hop != NULL ? hop : "—", event->session,
-                            route != NULL ? route : "—",
-                            event->time - pl_document_get_time_origin (self->document));
+    if (hop != NULL)
+      /* Translators: "POP3 · access · session 3 · bob-pc → mail.b.example · 0.502 s". */
+      meta = g_strdup_printf (_("%s · %s · session %u · %s · %.3f s"),
+                              pl_palette_protocol_name (protocol), hop, event->session,
+                              route != NULL ? route : "",
+                              event->time - pl_document_get_time_origin (self->document));
+    else
+      /* Translators: "SMTP · session 3 · alice → mail.a.example · 0.502 s". */
+      meta = g_strdup_printf (_("%s · session %u · %s · %.3f s"),
+                              pl_palette_protocol_name (protocol), event->session,
+                              route != NULL ? route : "",
+                              event->time - pl_document_get_time_origin (self->document));
     gtk_label_set_text (self->meta_label, meta);
   }
 
@@ -463,6 +470,15 @@ update (PlInspector *self)
   show_reference (self, reference);
 
   message = pl_event_dup_message (event, protocol);
+  if (message != NULL && event->kind == PL_EVENT_REPLY)
+    {
+      g_autofree char *more = g_strdup_printf ("%s %s", gtk_label_get_text (self->explanation_label),
+                                               _("This reply carries a whole message: its lines follow the "
+                                                 "status line, a line starting with a dot gets one more, and a "
+                                                 "line holding a single dot ends it."));
+
+      gtk_label_set_text (self->explanation_label, more);
+    }
   show_message (self, message);
 
   if (event->octets != NULL)

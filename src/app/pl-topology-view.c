@@ -554,6 +554,25 @@ make_layout (PlTopologyView *self,
   return layout;
 }
 
+/* The largest size, from @points down to 9, at which @text fits in @width (a name is better small than cut). */
+static double
+fitting_size (PlTopologyView *self,
+              const char     *text,
+              double          width,
+              double          points)
+{
+  for (; points > 9; points -= 1)
+    {
+      g_autoptr(PangoLayout) layout = make_layout (self, text, points, PANGO_WEIGHT_BOLD, FALSE);
+      int w;
+
+      pango_layout_get_pixel_size (layout, &w, NULL);
+      if (w <= width)
+        break;
+    }
+  return points;
+}
+
 /* Draws @text centred on @x at @y (top), at most @max_width wide; returns its height. */
 static double
 draw_text (PlTopologyView *self,
@@ -800,6 +819,9 @@ draw_links (PlTopologyView *self,
       LinkGeometry *geometry = &g_array_index (self->links, LinkGeometry, i);
       gboolean active = current->event != NULL && current->placed && current->link == i;
 
+      /* A capture's link whose only session turned out to be a relay's (its EHLO said so) is no link. */
+      if (!link->push && !link->pull && !link->wired)
+        continue;
       if (!link->push && !link->pull)
         {
           /* A link no session used: the wire is there, nothing crossed it. */
@@ -986,8 +1008,8 @@ draw_hosts (PlTopologyView *self,
 
       set_source (cr, fg, 1);
       ty = y + 8 * s;
-      ty += draw_text (self, cr, host->name, text_x + text_w / 2, ty, text_w, icon > 0 ? 13 : 11,
-                       PANGO_WEIGHT_BOLD, FALSE);
+      ty += draw_text (self, cr, host->name, text_x + text_w / 2, ty, text_w,
+                       fitting_size (self, host->name, text_w, icon > 0 ? 13 : 11), PANGO_WEIGHT_BOLD, FALSE);
       set_source (cr, fg, 0.8);
       ty += draw_text (self, cr, host->subtitle, text_x + text_w / 2, ty, text_w, 10.5, PANGO_WEIGHT_NORMAL, FALSE);
       /* A host known only by its address is not told twice. */

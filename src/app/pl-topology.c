@@ -249,10 +249,10 @@ set_subtitle (PlTopology *self,
   switch (host->public.role)
     {
     case PL_ROLE_SENDING_SERVER:
-      host->public.subtitle = g_strdup (_("sending mail server"));
+      host->public.subtitle = g_strdup (_("sending server"));
       break;
     case PL_ROLE_RECEIVING_SERVER:
-      host->public.subtitle = g_strdup (_("receiving mail server"));
+      host->public.subtitle = g_strdup (_("receiving server"));
       break;
     case PL_ROLE_USER_AGENT:
       who = owner_display_name (self->world, host->owner);
@@ -410,6 +410,7 @@ pl_topology_new_for_sim (PlSim *sim)
       PlTopologyLink *link = ensure_link (self, sim_link->a, sim_link->b);
 
       link->latency = pl_sim_time_to_seconds (sim_link->latency);
+      link->wired = TRUE;
     }
 
   relayout (self);

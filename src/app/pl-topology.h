@@ -55,6 +55,7 @@ typedef struct {
   guint       n_sessions;
   guint       n_push;         /* sessions of each kind: @push and @pull say whether there are any */
   guint       n_pull;
+  gboolean    wired;          /* a link of the simulated world: drawn even when nothing crosses it */
 } PlTopologyLink;
 
 /* A mailbox on a server (or, with @user NULL, a sending server's queue). */

@@ -134,6 +134,10 @@ pl_transcript_row_summarize (PlEvent *event,
   text = event->text != NULL ? event->text : "";
   newline = strchr (text, '\n');
   line = g_string_new_len (text, newline != NULL ? newline - text : (gssize) strlen (text));
+  /* SMTP's message text reads like commands otherwise ("Received: from ..."). */
+  if (event->kind == PL_EVENT_DATA)
+    /* Translators: before the first line of a message sent after DATA. */
+    g_string_prepend (line, _("[message] "));
   for (const char *p = newline; p != NULL; p = strchr (p + 1, '\n'))
     more++;
 

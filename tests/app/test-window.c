@@ -505,6 +505,40 @@ test_open_bad_file (Fixture       *fixture,
   g_rmdir (dir);
 }
 
+/* Cancel (or Escape) while a capture loads: the window keeps what it showed and is free again. */
+static void
+test_cancel_loading (Fixture       *fixture,
+                     gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("postlab-gui-XXXXXX", &error);
+  g_autofree char *path = NULL;
+  g_autoptr(GFile) file = NULL;
+  PlDocument *before;
+
+  g_assert_no_error (error);
+  open_default (fixture);
+  before = pl_window_get_document (fixture->window);
+  path = write_capture (dir);
+  file = g_file_new_for_path (path);
+
+  fixture->finished = FALSE;
+  pl_window_open_file (fixture->window, file);
+  g_assert_true (pl_window_get_loading (fixture->window));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.escape", NULL));
+  g_assert_true (fixture->finished);
+  g_assert_false (fixture->success);
+  g_assert_false (pl_window_get_loading (fixture->window));
+  /* The late result of the cancelled load changes nothing. */
+  run_frames (fixture, 3);
+  for (guint i = 0; i < 50; i++)
+    g_main_context_iteration (NULL, FALSE);
+  g_assert_true (pl_window_get_document (fixture->window) == before);
+
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
 static void
 test_play (Fixture       *fixture,
            gconstpointer  data)
@@ -727,6 +761,21 @@ test_export (Fixture       *fixture,
   g_rmdir (dir);
 }
 
+/* The shortcuts window (Ctrl+?) is built from its resource and lists the stepping keys. */
+static void
+test_shortcuts_window (void)
+{
+  g_autoptr(GtkBuilder) builder = gtk_builder_new_from_resource ("/org/postlab/Postlab/pl-shortcuts-window.ui");
+  GObject *window = gtk_builder_get_object (builder, "shortcuts_window");
+  g_autoptr(GBytes) ui = g_resources_lookup_data ("/org/postlab/Postlab/pl-shortcuts-window.ui", 0, NULL);
+  const char *text = g_bytes_get_data (ui, NULL);
+
+  g_assert_true (GTK_IS_SHORTCUTS_WINDOW (window));
+  for (guint i = 0; i < 5; i++)
+    g_assert_nonnull (strstr (text, (const char *[]) { "space", "Right", "Left", "Home", "End" }[i]));
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -750,10 +799,12 @@ main (int   argc,
   ADD ("/gui/window/open-capture", test_open_capture);
   ADD ("/gui/window/shipped-captures", test_shipped_captures);
   ADD ("/gui/window/open-bad-file", test_open_bad_file);
+  ADD ("/gui/window/cancel-loading", test_cancel_loading);
   ADD ("/gui/window/export", test_export);
   ADD ("/gui/window/live-capture", test_live_capture);
   ADD ("/gui/window/console", test_console);
 #undef ADD
+  g_test_add_func ("/gui/shortcuts-window", test_shortcuts_window);
 
   return g_test_run ();
 }
