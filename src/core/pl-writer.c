@@ -6,8 +6,128 @@
 
 #include <math.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <tmmintrin.h>
+#endif
 
 #include "pl-explain.h"
+
+/*
+ * Room for @extra more octets (and the NUL) at the end of @out; returns
+ * where they go. The caller writes there and sets the length with
+ * set_end(): one check for a whole field instead of one call per piece,
+ * which is what a transcript of a big capture spends its time on.
+ */
+static inline char *
+reserve (GString *out,
+         gsize    extra)
+{
+  if (out->len + extra >= out->allocated_len)
+    {
+      gsize len = out->len;
+
+      g_string_set_size (out, len + extra);
+      g_string_truncate (out, len);
+    }
+  return out->str + out->len;
+}
+
+static inline void
+set_end (GString *out,
+         char    *end)
+{
+  out->len = (gsize) (end - out->str);
+  out->str[out->len] = '\0';
+}
+
+/* Appends a string literal: put (out, "..."). */
+#define put(out, literal) put_len ((out), (literal), sizeof (literal) - 1)
+
+static inline void
+put_len (GString    *out,
+         const char *text,
+         gsize       n)
+{
+  char *o = reserve (out, n);
+
+  memcpy (o, text, n);
+  set_end (out, o + n);
+}
+
+static void
+put_uint (GString *out,
+          guint64  v)
+{
+  char digits[20];
+  gsize n = 0;
+  char *o;
+
+  do
+    {
+      digits[n++] = (char) ('0' + v % 10);
+      v /= 10;
+    }
+  while (v > 0);
+  o = reserve (out, n);
+  while (n > 0)
+    *o++ = digits[--n];
+  set_end (out, o);
+}
+
+/*
+ * @t in whole microseconds, rounded as printf's "%.6f" rounds (the exact
+ * binary value to the nearest, a tie to even), in integers: @t is m * 2^e,
+ * so t * 10^6 is (m * 10^6) / 2^-e, an integer quotient and a remainder
+ * to round by. FALSE where it would not fit (negative, 10^13 s or more, no
+ * 128-bit integers): printf then does it, slowly (simulated times, whose
+ * nanoseconds are never whole microseconds, would take that road on every
+ * event otherwise).
+ */
+static gboolean
+time_to_microseconds (double   t,
+                      guint64 *us)
+{
+#if defined(__SIZEOF_INT128__)
+  guint64 bits, m;
+  int e;
+  unsigned __int128 x;
+
+  if (!(t >= 0 && t < 1e13))
+    return FALSE;
+  memcpy (&bits, &t, sizeof bits);
+  m = bits & ((G_GUINT64_CONSTANT (1) << 52) - 1);
+  e = (int) ((bits >> 52) & 0x7ff);
+  if (e == 0)
+    e = 1 - 1075;     /* subnormal */
+  else
+    {
+      m |= G_GUINT64_CONSTANT (1) << 52;
+      e -= 1075;
+    }
+  x = (unsigned __int128) m * 1000000u;
+  if (e >= 0)
+    *us = (guint64) (x << e);   /* t < 10^13 keeps this in 64 bits */
+  else if (-e >= 128)
+    *us = 0;                    /* below half a microsecond: x < 2^73 */
+  else
+    {
+      int shift = -e;
+      unsigned __int128 q = x >> shift;
+      unsigned __int128 rem = x - (q << shift);
+      unsigned __int128 half = (unsigned __int128) 1 << (shift - 1);
+
+      if (rem > half || (rem == half && (q & 1)))
+        q++;
+      *us = (guint64) q;
+    }
+  return TRUE;
+#else
+  return FALSE;
+#endif
+}
 
 static void
 append_time (GString *out,
@@ -15,15 +135,46 @@ append_time (GString *out,
 {
   /* JSON numbers: no exponent form, no trailing noise, always finite. */
   char buf[G_ASCII_DTOSTR_BUF_SIZE];
+  guint64 n;
 
   if (!isfinite (t))
     t = 0;
+  if (time_to_microseconds (t, &n))
+    {
+      guint64 frac = n % 1000000;
+      char *o;
+
+      put_uint (out, n / 1000000);
+      o = reserve (out, 8);
+      *o++ = '.';
+      /* Six digits with the trailing zeros trimmed, but one kept. */
+      if (frac == 0)
+        *o++ = '0';
+      else
+        {
+          int digits = 6;
+
+          while (frac % 10 == 0)
+            {
+              frac /= 10;
+              digits--;
+            }
+          for (int k = digits - 1; k >= 0; k--)
+            {
+              o[k] = (char) ('0' + frac % 10);
+              frac /= 10;
+            }
+          o += digits;
+        }
+      set_end (out, o);
+      return;
+    }
   g_ascii_formatd (buf, sizeof buf, "%.6f", t);
   {
     /* trim trailing zeros but keep one decimal */
-    gsize n = strlen (buf);
-    while (n > 2 && buf[n - 1] == '0' && buf[n - 2] != '.')
-      buf[--n] = '\0';
+    gsize len = strlen (buf);
+    while (len > 2 && buf[len - 1] == '0' && buf[len - 2] != '.')
+      buf[--len] = '\0';
   }
   g_string_append (out, buf);
 }
@@ -41,9 +192,9 @@ static const guint8 needs_escape[256] = {
  * @out has room for 4 * ((@len + 2) / 3) characters. Returns how many.
  */
 static gsize
-base64_encode (const guint8 *in,
-               gsize         len,
-               char         *out)
+base64_encode_scalar (const guint8 *in,
+                      gsize         len,
+                      char         *out)
 {
   static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   /* Two characters per 12 bits: half the lookups of one per 6 bits. */
@@ -59,6 +210,19 @@ base64_encode (const guint8 *in,
           pairs[k][1] = alphabet[k & 63];
         }
       g_once_init_leave (&pairs_ready, 1);
+    }
+  /* Six octets (eight characters) a turn, read as one word: 48 of its 64 bits are used. */
+  for (; i + 8 <= len; i += 6)
+    {
+      guint64 v;
+
+      memcpy (&v, in + i, 8);
+      v = GUINT64_FROM_BE (v);
+      memcpy (out + o, pairs[v >> 52], 2);
+      memcpy (out + o + 2, pairs[(v >> 40) & 4095], 2);
+      memcpy (out + o + 4, pairs[(v >> 28) & 4095], 2);
+      memcpy (out + o + 6, pairs[(v >> 16) & 4095], 2);
+      o += 8;
     }
   for (; i + 3 <= len; i += 3)
     {
@@ -89,6 +253,145 @@ base64_encode (const guint8 *in,
   return o;
 }
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define HAVE_BASE64_SSSE3 1
+/*
+ * The same, twelve octets to sixteen characters a turn with SSSE3's byte
+ * shuffle (W. Mula and D. Lemire, "Faster Base64 Encoding and Decoding
+ * using AVX2 Instructions", ACM TOW 2018, section 3, its SSE form): the
+ * octets are spread into 32-bit lanes, the four 6-bit indices of each lane
+ * moved into bytes by two multiplications, and each index turned into its
+ * character by adding an offset looked up by range. Every x86-64 since
+ * 2006 has SSSE3; base64_encode() asks the CPU before coming here.
+ */
+__attribute__ ((target ("ssse3"))) static gsize
+base64_encode_ssse3 (const guint8 *in,
+                     gsize         len,
+                     char         *out)
+{
+  const __m128i spread = _mm_setr_epi8 (1, 0, 2, 1, 4, 3, 5, 4, 7, 6, 8, 7, 10, 9, 11, 10);
+  const __m128i offsets = _mm_setr_epi8 ('a' - 26, '0' - 52, '0' - 52, '0' - 52, '0' - 52, '0' - 52,
+                                         '0' - 52, '0' - 52, '0' - 52, '0' - 52, '0' - 52, '+' - 62,
+                                         '/' - 63, 'A', 0, 0);
+  gsize i = 0, o = 0;
+
+  /* Sixteen octets read, twelve used: the last turn leaves at least four behind. */
+  for (; i + 16 <= len; i += 12, o += 16)
+    {
+      __m128i x = _mm_shuffle_epi8 (_mm_loadu_si128 ((const __m128i *) (in + i)), spread);
+      __m128i hi = _mm_mulhi_epu16 (_mm_and_si128 (x, _mm_set1_epi32 (0x0fc0fc00)), _mm_set1_epi32 (0x04000040));
+      __m128i lo = _mm_mullo_epi16 (_mm_and_si128 (x, _mm_set1_epi32 (0x003f03f0)), _mm_set1_epi32 (0x01000010));
+      __m128i indices = _mm_or_si128 (hi, lo);
+      /* 0..51 to 0, 52..61 to 1..10, 62 to 11, 63 to 12; then 0..25 to 13 ('A'), 26..51 stay 0 ('a'). */
+      __m128i range = _mm_subs_epu8 (indices, _mm_set1_epi8 (51));
+
+      range = _mm_or_si128 (range, _mm_and_si128 (_mm_cmpgt_epi8 (_mm_set1_epi8 (26), indices), _mm_set1_epi8 (13)));
+      _mm_storeu_si128 ((__m128i *) (out + o), _mm_add_epi8 (_mm_shuffle_epi8 (offsets, range), indices));
+    }
+  return o + base64_encode_scalar (in + i, len - i, out + o);
+}
+#endif
+
+static gsize
+base64_encode (const guint8 *in,
+               gsize         len,
+               char         *out)
+{
+#if defined(HAVE_BASE64_SSSE3)
+  if (len >= 16 && __builtin_cpu_supports ("ssse3"))
+    return base64_encode_ssse3 (in, len, out);
+#endif
+  return base64_encode_scalar (in, len, out);
+}
+
+/* The octets JSON escapes with a backslash and one character (RFC 8259 section 7). */
+static const char short_escape[256] = {
+  ['"'] = '"', ['\\'] = '\\', ['\n'] = 'n', ['\r'] = 'r', ['\t'] = 't',
+};
+
+/* Octets a reservation asks beyond the worst case, so a run can be copied sixteen at a time. */
+#define RUN_SLACK 16
+
+/*
+ * Copies to @o the run of octets of @p a JSON string holds as they are
+ * (all but control characters, '"', '\\' and DEL; UTF-8 passes), from
+ * *@i, and returns the end of what it wrote. Sixteen octets a turn (SSE2;
+ * eight in a 64-bit word elsewhere), each sixteen stored before it is known
+ * how many belong to the run: @o needs RUN_SLACK octets of room beyond it.
+ */
+static inline char *
+copy_json_run (char         *o,
+               const guint8 *p,
+               gsize        *i,
+               gsize         n)
+{
+  gsize k = *i;
+
+#if defined(__SSE2__)
+  const __m128i control = _mm_set1_epi8 (0x1f);
+  const __m128i quote = _mm_set1_epi8 ('"');
+  const __m128i backslash = _mm_set1_epi8 ('\\');
+  const __m128i del = _mm_set1_epi8 (0x7f);
+  const __m128i zero = _mm_setzero_si128 ();
+
+  while (k + 16 <= n)
+    {
+      __m128i x = _mm_loadu_si128 ((const __m128i *) (p + k));
+      /* x - 0x1f saturates to 0 exactly for the control characters. */
+      __m128i hit = _mm_or_si128 (_mm_or_si128 (_mm_cmpeq_epi8 (_mm_subs_epu8 (x, control), zero),
+                                                _mm_cmpeq_epi8 (x, quote)),
+                                  _mm_or_si128 (_mm_cmpeq_epi8 (x, backslash), _mm_cmpeq_epi8 (x, del)));
+      unsigned mask = (unsigned) _mm_movemask_epi8 (hit);
+
+      _mm_storeu_si128 ((__m128i *) o, x);
+      if (mask != 0)
+        {
+          char e;
+
+          mask = (unsigned) __builtin_ctz (mask);
+          k += mask;
+          o += mask;
+          /* The two-character escapes ("\n" ends every line of a text) are written here and the run goes on. */
+          e = short_escape[p[k]];
+          if (e == 0)
+            {
+              *i = k;
+              return o;
+            }
+          o[0] = '\\';
+          o[1] = e;
+          o += 2;
+          k++;
+          continue;
+        }
+      k += 16;
+      o += 16;
+    }
+#else
+  const guint64 ones = G_GUINT64_CONSTANT (0x0101010101010101);
+  const guint64 highs = G_GUINT64_CONSTANT (0x8080808080808080);
+
+  while (k + 8 <= n)
+    {
+      guint64 x, q, b, d;
+
+      memcpy (&x, p + k, 8);
+      q = x ^ (ones * '"');
+      b = x ^ (ones * '\\');
+      d = x ^ (ones * 0x7f);
+      if ((((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b) | ((d - ones) & ~d)) & highs)
+        break;
+      memcpy (o, &x, 8);
+      k += 8;
+      o += 8;
+    }
+#endif
+  while (k < n && !needs_escape[p[k]])
+    *o++ = (char) p[k++];
+  *i = k;
+  return o;
+}
+
 /*
  * pl_json_append_string:
  * Appends @text as a JSON string (RFC 8259 7), quotes included. @text must
@@ -100,59 +403,58 @@ pl_json_append_string (GString    *out,
                        gssize      len)
 {
   static const char hex[] = "0123456789abcdef";
+  const guint8 *p = (const guint8 *) text;
   gsize n = len < 0 ? strlen (text) : (gsize) len;
+  gsize i = 0;
+  char *o;
 
-  g_string_append_c (out, '"');
-  for (gsize i = 0; i < n; i++)
+  /* Room for the usual worst: every octet a two-character escape; "\u00XX" asks for more. */
+  o = reserve (out, 2 * n + 2 + RUN_SLACK);
+  *o++ = '"';
+  while (i < n)
     {
-      guchar c = (guchar) text[i];
-      gsize end = i;
+      guchar c;
 
-      /* Runs that need no escape are copied whole: transcripts of big messages stay fast. */
-      while (end < n && !needs_escape[(guchar) text[end]])
-        end++;
-      if (end > i)
-        {
-          if (out->len + (end - i) < out->allocated_len)
-            {
-              memcpy (out->str + out->len, text + i, end - i);
-              out->len += end - i;
-              out->str[out->len] = '\0';
-            }
-          else
-            g_string_append_len (out, text + i, (gssize) (end - i));
-          i = end - 1;
-          continue;
-        }
+      o = copy_json_run (o, p, &i, n);
+      if (i == n)
+        break;
+      c = p[i++];
+      *o++ = '\\';
       switch (c)
         {
-        case '"':  g_string_append (out, "\\\""); break;
-        case '\\': g_string_append (out, "\\\\"); break;
-        case '\n': g_string_append (out, "\\n"); break;
-        case '\r': g_string_append (out, "\\r"); break;
-        case '\t': g_string_append (out, "\\t"); break;
+        case '"':  *o++ = '"'; break;
+        case '\\': *o++ = '\\'; break;
+        case '\n': *o++ = 'n'; break;
+        case '\r': *o++ = 'r'; break;
+        case '\t': *o++ = 't'; break;
         default:
-          if (c < 0x20 || c == 0x7f)
-            {
-              g_string_append (out, "\\u00");
-              g_string_append_c (out, hex[c >> 4]);
-              g_string_append_c (out, hex[c & 0xf]);
-            }
-          else
-            g_string_append_c (out, (char) c);
+          /* A control character or DEL: six characters for one octet. */
+          set_end (out, o);
+          o = reserve (out, 5 + 2 * (n - i) + 1 + RUN_SLACK);
+          *o++ = 'u';
+          *o++ = '0';
+          *o++ = '0';
+          *o++ = hex[c >> 4];
+          *o++ = hex[c & 0xf];
+          break;
         }
     }
-  g_string_append_c (out, '"');
+  *o++ = '"';
+  set_end (out, o);
 }
 
-static void
-append_field (GString    *out,
-              const char *name,
-              const char *value)
+/* ,"NAME":"VALUE" when there is a value; @name is a literal. */
+#define append_field(out, name, value) append_field_len ((out), ",\"" name "\":", sizeof (",\"" name "\":") - 1, (value))
+
+static inline void
+append_field_len (GString    *out,
+                  const char *key,
+                  gsize       key_len,
+                  const char *value)
 {
   if (value == NULL)
     return;
-  g_string_append_printf (out, ",\"%s\":", name);
+  put_len (out, key, key_len);
   pl_json_append_string (out, value, -1);
 }
 
@@ -160,37 +462,55 @@ void
 pl_jsonl_append_session (GString         *out,
                          const PlSession *session)
 {
-  g_string_append_printf (out, "{\"type\":\"session\",\"session\":%u,\"protocol\":\"%s\"",
-                          session->id, pl_protocol_to_string (session->protocol));
+  const char *protocol = pl_protocol_to_string (session->protocol);
+
+  put (out, "{\"type\":\"session\",\"session\":");
+  put_uint (out, session->id);
+  put (out, ",\"protocol\":\"");
+  put_len (out, protocol, strlen (protocol));
+  put (out, "\"");
   append_field (out, "client", session->client);
   append_field (out, "server", session->server);
   if (session->hop != PL_HOP_UNKNOWN)
     append_field (out, "hop", pl_hop_to_string (session->hop));
-  g_string_append (out, ",\"t\":");
+  put (out, ",\"t\":");
   append_time (out, session->open_time);
-  g_string_append (out, "}\n");
+  put (out, "}\n");
 }
 
 void
 pl_jsonl_append_event (GString       *out,
                        const PlEvent *event)
 {
+  const char *kind;
+  char *o;
+
   if (event->kind == PL_EVENT_NOTE)
     {
-      g_string_append_printf (out, "{\"type\":\"note\",\"session\":%u,\"t\":", event->session);
+      put (out, "{\"type\":\"note\",\"session\":");
+      put_uint (out, event->session);
+      put (out, ",\"t\":");
       append_time (out, event->time);
       /* A note with a verb says what it is about for a machine too ("MAILBOX", "DNS"). */
       append_field (out, "verb", event->verb);
       append_field (out, "args", event->args);
       append_field (out, "text", event->text);
-      g_string_append (out, "}\n");
+      put (out, "}\n");
       return;
     }
 
-  g_string_append_printf (out, "{\"type\":\"event\",\"session\":%u,\"t\":", event->session);
+  kind = pl_event_kind_to_string (event->kind);
+  put (out, "{\"type\":\"event\",\"session\":");
+  put_uint (out, event->session);
+  put (out, ",\"t\":");
   append_time (out, event->time);
-  g_string_append_printf (out, ",\"dir\":\"%c\",\"kind\":\"%s\"",
-                          (char) event->dir, pl_event_kind_to_string (event->kind));
+  put (out, ",\"dir\":\"");
+  o = reserve (out, 1);
+  *o++ = (char) event->dir;
+  set_end (out, o);
+  put (out, "\",\"kind\":\"");
+  put_len (out, kind, strlen (kind));
+  put (out, "\"");
   append_field (out, "tag", event->tag);
   append_field (out, "verb", event->verb);
   append_field (out, "args", event->args);
@@ -200,24 +520,62 @@ pl_jsonl_append_event (GString       *out,
     {
       gsize len;
       const guint8 *data = g_bytes_get_data (event->octets, &len);
-      gsize start;
 
-      g_string_append (out, ",\"b64\":\"");
-      start = out->len;
-      g_string_set_size (out, start + (len + 2) / 3 * 4);
-      g_string_truncate (out, start + base64_encode (data, len, out->str + start));
-      g_string_append_c (out, '"');
+      put (out, ",\"b64\":\"");
+      o = reserve (out, (len + 2) / 3 * 4 + 3);
+      o += base64_encode (data, len, o);
+      memcpy (o, "\"}\n", 3);
+      set_end (out, o + 3);
+      return;
     }
-  g_string_append (out, "}\n");
+  put (out, "}\n");
 }
 
 void
 pl_jsonl_append_end (GString         *out,
                      const PlSession *session)
 {
-  g_string_append_printf (out, "{\"type\":\"end\",\"session\":%u,\"t\":", session->id);
+  put (out, "{\"type\":\"end\",\"session\":");
+  put_uint (out, session->id);
+  put (out, ",\"t\":");
   append_time (out, session->close_time >= 0 ? session->close_time : session->open_time);
-  g_string_append (out, "}\n");
+  put (out, "}\n");
+}
+
+/*
+ * Copies @p up to its next LF (or @end) to @o and returns where the LF is:
+ * a transcript's lines are short, so the search and the copy are one loop,
+ * sixteen octets a turn (SSE2), each stored before it is known how many of
+ * them the line has: @o needs RUN_SLACK octets of room beyond the line.
+ */
+static inline const char *
+copy_line (char       *o,
+           const char *p,
+           const char *end)
+{
+#if defined(__SSE2__)
+  const __m128i lf = _mm_set1_epi8 ('\n');
+
+  while (end - p >= 16)
+    {
+      __m128i x = _mm_loadu_si128 ((const __m128i *) p);
+      unsigned mask = (unsigned) _mm_movemask_epi8 (_mm_cmpeq_epi8 (x, lf));
+
+      _mm_storeu_si128 ((__m128i *) o, x);
+      if (mask != 0)
+        return p + __builtin_ctz (mask);
+      p += 16;
+      o += 16;
+    }
+#endif
+  {
+    const char *nl = memchr (p, '\n', (gsize) (end - p));
+
+    if (nl == NULL)
+      nl = end;
+    memcpy (o, p, (gsize) (nl - p));
+    return nl;
+  }
 }
 
 void
@@ -246,6 +604,7 @@ pl_text_append_event (GString         *out,
   gsize indent;
   const char *tag;
   const char *p;
+  const char *end;
 
   g_string_append_printf (out, "%9.3f ", event->time - time_origin);
   if (flags & PL_WRITER_FLAGS_SESSION_IDS)
@@ -261,19 +620,23 @@ pl_text_append_event (GString         *out,
   g_string_append (out, tag);
   indent = out->len - line_start;
 
+  end = event->text + strlen (event->text);
   for (p = event->text; ; )
     {
-      const char *nl = strchr (p, '\n');
-      if (nl == NULL)
+      /* Room for the rest as one line, its LF and the next line's indent, and the turn's slack. */
+      char *o = reserve (out, (gsize) (end - p) + 1 + indent + RUN_SLACK);
+      const char *nl = copy_line (o, p, end);
+      gsize n = (gsize) (nl - p);
+
+      o[n] = '\n';
+      if (nl == end)
         {
-          g_string_append (out, p);
-          g_string_append_c (out, '\n');
+          set_end (out, o + n + 1);
           break;
         }
-      g_string_append_len (out, p, nl - p);
-      g_string_append_c (out, '\n');
-      for (gsize i = 0; i < indent; i++)
-        g_string_append_c (out, ' ');
+      /* Further lines of the unit stand under the first. */
+      memset (o + n + 1, ' ', indent);
+      set_end (out, o + n + 1 + indent);
       p = nl + 1;
     }
 

@@ -15,7 +15,9 @@
 struct _PlLineReader
 {
   GByteArray *buffer;
-  gsize       start;      /* first unread octet in buffer */
+  const guint8 *borrowed; /* the caller's octets, read in place until pl_line_reader_keep(), or NULL */
+  gsize       borrowed_len;
+  gsize       start;      /* first unread octet in buffer (or in borrowed) */
   gsize       scanned;    /* octets after start already known to hold no LF */
   gsize       max_line;   /* longest line accepted, terminator included */
 
@@ -71,6 +73,69 @@ pl_line_reader_get_max_line (PlLineReader *self)
   return self->max_line;
 }
 
+/* The octets being read: the caller's, lent by pl_line_reader_feed_borrowed(), or the reader's own. */
+static inline const guint8 *
+unread_base (PlLineReader *self)
+{
+  return self->borrowed != NULL ? self->borrowed : self->buffer->data;
+}
+
+static inline gsize
+unread_end (PlLineReader *self)
+{
+  return self->borrowed != NULL ? self->borrowed_len : self->buffer->len;
+}
+
+/*
+ * pl_line_reader_keep:
+ * Copies what is left of octets lent by pl_line_reader_feed_borrowed() into
+ * the reader, which then no longer points into them. Call it before those
+ * octets go away; it does nothing when none are lent.
+ */
+void
+pl_line_reader_keep (PlLineReader *self)
+{
+  g_return_if_fail (self != NULL);
+
+  if (self->borrowed == NULL)
+    return;
+  /* The buffer is empty while octets are lent (see pl_line_reader_feed_borrowed()). */
+  if (self->start < self->borrowed_len)
+    g_byte_array_append (self->buffer, self->borrowed + self->start, (guint) (self->borrowed_len - self->start));
+  self->start = 0;
+  self->borrowed = NULL;
+  self->borrowed_len = 0;
+}
+
+/*
+ * pl_line_reader_feed_borrowed:
+ * As pl_line_reader_feed(), but when nothing is waiting in the reader the
+ * octets are read where they are: the lines handed out point into @data,
+ * which must stay as it is until pl_line_reader_keep(). An engine feeds
+ * its input so, reads the lines, and keeps the rest before it returns:
+ * most input is whole lines, which then cost no copy at all.
+ */
+void
+pl_line_reader_feed_borrowed (PlLineReader *self,
+                              const guint8 *data,
+                              gsize         len)
+{
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (data != NULL || len == 0);
+
+  pl_line_reader_keep (self);
+  if (len == 0 || self->discarding || self->start < self->buffer->len)
+    {
+      pl_line_reader_feed (self, data, len);
+      return;
+    }
+  if (self->buffer->len > 0)
+    g_byte_array_set_size (self->buffer, 0);
+  self->start = 0;
+  self->borrowed = data;
+  self->borrowed_len = len;
+}
+
 static void
 compact (PlLineReader *self)
 {
@@ -99,6 +164,7 @@ pl_line_reader_feed (PlLineReader *self,
   /* memchr() and memcpy() must not see a NULL pointer, even for 0 octets. */
   if (len == 0)
     return;
+  pl_line_reader_keep (self);
 
   if (self->discarding && !self->prefix_ready)
     {
@@ -176,8 +242,8 @@ pl_line_reader_next (PlLineReader *self,
       return TRUE;
     }
 
-  base = self->buffer->data + self->start;
-  avail = self->buffer->len - self->start;
+  base = unread_base (self) + self->start;
+  avail = unread_end (self) - self->start;
   lf = avail > self->scanned ? memchr (base + self->scanned, '\n', avail - self->scanned) : NULL;
 
   if (lf == NULL || (gsize) (lf - base) + 1 > self->max_line)
@@ -229,7 +295,7 @@ gsize
 pl_line_reader_get_buffered (PlLineReader *self)
 {
   g_return_val_if_fail (self != NULL, 0);
-  return self->buffer->len - self->start;
+  return unread_end (self) - self->start;
 }
 
 /* TRUE when part of a line has arrived and its end has not. */
@@ -256,9 +322,9 @@ pl_line_reader_read_raw (PlLineReader *self,
   g_return_val_if_fail (self != NULL, NULL);
   g_return_val_if_fail (len != NULL, NULL);
 
-  avail = self->buffer->len - self->start;
+  avail = unread_end (self) - self->start;
   *len = MIN (avail, max);
-  p = self->buffer->data + self->start;
+  p = unread_base (self) + self->start;
   self->start += *len;
   self->scanned = self->scanned > *len ? self->scanned - *len : 0;
   return p;

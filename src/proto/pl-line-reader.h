@@ -42,6 +42,10 @@ gsize         pl_line_reader_get_max_line (PlLineReader  *self);
 void          pl_line_reader_feed         (PlLineReader  *self,
                                            const guint8  *data,
                                            gsize          len);
+void          pl_line_reader_feed_borrowed (PlLineReader *self,
+                                           const guint8  *data,
+                                           gsize          len);
+void          pl_line_reader_keep         (PlLineReader  *self);
 gboolean      pl_line_reader_next         (PlLineReader  *self,
                                            PlLine        *line);
 gsize         pl_line_reader_get_buffered (PlLineReader  *self);

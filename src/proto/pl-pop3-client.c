@@ -443,7 +443,8 @@ pl_pop3_client_receive (PlEngine     *engine,
   PlPop3Client *self = PL_POP3_CLIENT (engine);
   PlLine line;
 
-  pl_line_reader_feed (self->reader, data, len);
+  /* Lines are read where they arrived; what is left is kept before @data goes away. */
+  pl_line_reader_feed_borrowed (self->reader, data, len);
   while (!pl_engine_base_is_finished (self->base) && pl_line_reader_next (self->reader, &line))
     {
       handle_line (self, &line);
@@ -451,6 +452,7 @@ pl_pop3_client_receive (PlEngine     *engine,
       while (self->in_body && pl_line_reader_next (self->reader, &line))
         handle_line (self, &line);
     }
+  pl_line_reader_keep (self->reader);
 }
 
 /* The server went away: whatever was half read is still shown, and unless the plan was done, it failed. */

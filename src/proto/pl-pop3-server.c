@@ -1028,8 +1028,10 @@ pl_pop3_server_receive (PlEngine     *engine,
 {
   PlPop3Server *self = PL_POP3_SERVER (engine);
 
-  pl_line_reader_feed (self->reader, data, len);
+  /* Lines are read where they arrived; what is left is kept before @data goes away. */
+  pl_line_reader_feed_borrowed (self->reader, data, len);
   process_lines (self);
+  pl_line_reader_keep (self->reader);
 }
 
 static void

@@ -934,9 +934,11 @@ pl_smtp_client_receive (PlEngine     *engine,
   PlSmtpClient *self = PL_SMTP_CLIENT (engine);
   PlLine line;
 
-  pl_line_reader_feed (self->reader, data, len);
+  /* Lines are read where they arrived; what is left is kept before @data goes away. */
+  pl_line_reader_feed_borrowed (self->reader, data, len);
   while (!pl_engine_base_is_finished (self->base) && pl_line_reader_next (self->reader, &line))
     handle_line (self, &line);
+  pl_line_reader_keep (self->reader);
 }
 
 /*

@@ -1229,8 +1229,10 @@ pl_smtp_server_receive (PlEngine     *engine,
 {
   PlSmtpServer *self = PL_SMTP_SERVER (engine);
 
-  pl_line_reader_feed (self->reader, data, len);
+  /* Lines are read where they arrived; what is left is kept before @data goes away. */
+  pl_line_reader_feed_borrowed (self->reader, data, len);
   process_lines (self);
+  pl_line_reader_keep (self->reader);
 }
 
 static void

@@ -238,7 +238,8 @@ flush (PlSimTcp    *self,
     }
   if (end->unsent_start == end->unsent->len)
     {
-      g_byte_array_set_size (end->unsent, 0);
+      if (end->unsent->len > 0)
+        g_byte_array_set_size (end->unsent, 0);
       end->unsent_start = 0;
     }
   else if (end->unsent_start > 65536 && end->unsent_start > end->unsent->len / 2)

@@ -291,17 +291,12 @@ make_note (PlSim      *self,
            char       *args,
            char       *text)
 {
-  PlEvent *event = pl_event_new_take (PL_EVENT_NOTE, PL_DIR_NONE, NULL, text);
+  /* One allocation for the note and its strings: a run makes nine of them for every message. */
+  PlEvent *event = pl_event_new_unit (PL_EVENT_NOTE, PL_DIR_NONE, NULL, 0, text, NULL, verb,
+                                      verb != NULL ? args : NULL);
 
   event->time = now_seconds (self);
-  /* The verbs here are upper case already: the args are taken as they are. */
-  if (verb != NULL)
-    {
-      event->verb = g_strdup (verb);
-      event->args = args;
-    }
-  else
-    g_free (args);
+  g_free (args);
   return event;
 }
 
@@ -551,14 +546,17 @@ commit (Conn        *conn,
       const guint8 *output;
       gsize len;
 
-      for (guint i = 0; i < conn->pending[end]->len; i++)
+      if (conn->pending[end]->len > 0)
         {
-          PlEvent *event = g_ptr_array_index (conn->pending[end], i);
+          for (guint i = 0; i < conn->pending[end]->len; i++)
+            {
+              PlEvent *event = g_ptr_array_index (conn->pending[end], i);
 
-          event->time = now;
-          add_to_trace (self, conn->session, event);
+              event->time = now;
+              add_to_trace (self, conn->session, event);
+            }
+          g_ptr_array_set_size (conn->pending[end], 0);
         }
-      g_ptr_array_set_size (conn->pending[end], 0);
 
       output = pl_engine_get_output (engine, &len);
       if (len == 0)

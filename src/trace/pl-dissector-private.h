@@ -81,7 +81,12 @@ PlStream     *pl_dissector_stream          (PlDissector  *self,
                                             PlDirection   dir);
 PlStream     *pl_dissector_peer            (PlDissector  *self,
                                             PlStream     *stream);
-gsize         pl_stream_unit_len           (const PlStream *stream);
+/* How long the unit read so far is (asked after every line: inline). */
+static inline gsize
+pl_stream_unit_len (const PlStream *stream)
+{
+  return stream->pending->len + (stream->pos - stream->unit_start);
+}
 guint8        pl_stream_unit_byte          (const PlStream *stream,
                                             gsize         index);
 /* The next line of the unit, line end included, contiguous in memory until the next call. */
@@ -103,6 +108,14 @@ gboolean      pl_stream_unit_contiguous    (const PlStream *stream,
 PlEvent      *pl_stream_take_event         (PlStream     *stream,
                                             PlEventKind   kind,
                                             gboolean      unstuff_dots);
+/*
+ * The same with @text (taken) as its display text: for a unit whose octets
+ * are not what is shown (a TLS record, a summarised body), no text is made
+ * from them only to be thrown away.
+ */
+PlEvent      *pl_stream_take_event_with_text (PlStream   *stream,
+                                            PlEventKind   kind,
+                                            char         *text);
 /* The same, but only the octets before the line last returned: that line begins the next unit. */
 PlEvent      *pl_stream_take_event_before_line (PlStream *stream,
                                             PlEventKind   kind,
@@ -125,8 +138,16 @@ void          pl_dissector_flush_plain     (PlDissector  *self,
 void          pl_dissector_mark_encrypted  (PlDissector  *self,
                                             const char   *how);
 /* Line content without its CRLF or LF. */
-gsize         pl_line_content_len          (const guint8 *line,
-                                            gsize         len);
+static inline gsize
+pl_line_content_len (const guint8 *line,
+                     gsize         len)
+{
+  if (len > 0 && line[len - 1] == '\n')
+    len--;
+  if (len > 0 && line[len - 1] == '\r')
+    len--;
+  return len;
+}
 /* "client to server" or "server to client". */
 const char   *pl_direction_describe        (PlDirection   dir);
 

@@ -8,8 +8,13 @@
 
 /* No protocol line is this long; past it a unit is shown as it is and the line read on as a fragment. */
 #define MAX_LINE (64 * 1024)
-/* A big unit's buffer is handed to its event rather than copied. */
-#define STEAL_AT (64 * 1024)
+/*
+ * A unit gathered in @pending is handed to its event with its buffer, not
+ * copied; the stream starts its next unit in a new buffer as big as the
+ * last one was (up to this much), so a body read segment by segment is
+ * copied once, not once more each time its buffer doubles.
+ */
+#define PENDING_KEEP (64 * 1024)
 
 /* The protocol nobody recognised: octets shown as they come. */
 static void
@@ -123,12 +128,6 @@ pl_direction_describe (PlDirection dir)
 
 /* Streams ------------------------------------------------------------------------------ */
 
-gsize
-pl_stream_unit_len (const PlStream *s)
-{
-  return s->pending->len + (s->pos - s->unit_start);
-}
-
 guint8
 pl_stream_unit_byte (const PlStream *s,
                      gsize           index)
@@ -204,6 +203,19 @@ pl_stream_take_all (PlStream *s)
   pl_stream_take (s, G_MAXUINT64);
 }
 
+/* The whole of @pending as GBytes, its buffer cut to its length (in place: no copy); @pending starts again. */
+static GBytes *
+steal_pending (PlStream *s)
+{
+  gsize len = 0;
+  guint8 *data = g_byte_array_steal (s->pending, &len);
+  guint keep = (guint) MIN (len, PENDING_KEEP);
+
+  g_byte_array_unref (s->pending);
+  s->pending = g_byte_array_sized_new (keep);
+  return g_bytes_new_take (g_realloc (data, MAX (len, 1)), len);
+}
+
 /* The first @upto octets of the unit as GBytes; what follows them becomes the unit. */
 static GBytes *
 take_unit_bytes (PlStream *s,
@@ -216,6 +228,8 @@ take_unit_bytes (PlStream *s,
       bytes = g_bytes_new (s->chunk + s->unit_start, upto);
       s->unit_start += upto;
     }
+  else if (upto == s->pending->len)
+    bytes = steal_pending (s);
   else if (upto <= s->pending->len)
     {
       bytes = g_bytes_new (s->pending->data, upto);
@@ -227,16 +241,7 @@ take_unit_bytes (PlStream *s,
 
       g_byte_array_append (s->pending, s->chunk + s->unit_start, (guint) from_chunk);
       s->unit_start += from_chunk;
-      if (s->pending->len >= STEAL_AT)
-        {
-          bytes = g_byte_array_free_to_bytes (s->pending);
-          s->pending = g_byte_array_new ();
-        }
-      else
-        {
-          bytes = g_bytes_new (s->pending->data, s->pending->len);
-          g_byte_array_set_size (s->pending, 0);
-        }
+      bytes = steal_pending (s);
     }
   return bytes;
 }
@@ -268,6 +273,18 @@ pl_stream_take_event (PlStream    *s,
   s->line_start = 0;
   s->last_line_start = 0;
   return event_from_bytes (s->dir, bytes, kind, unstuff_dots);
+}
+
+PlEvent *
+pl_stream_take_event_with_text (PlStream    *s,
+                                PlEventKind  kind,
+                                char        *text)
+{
+  GBytes *bytes = take_unit_bytes (s, pl_stream_unit_len (s));
+
+  s->line_start = 0;
+  s->last_line_start = 0;
+  return pl_event_new_take (kind, s->dir, bytes, text != NULL ? text : g_strdup (""));
 }
 
 gboolean
@@ -312,17 +329,6 @@ stream_save (PlStream *s)
   s->chunk_len = 0;
   s->unit_start = 0;
   s->pos = 0;
-}
-
-gsize
-pl_line_content_len (const guint8 *line,
-                     gsize         len)
-{
-  if (len > 0 && line[len - 1] == '\n')
-    len--;
-  if (len > 0 && line[len - 1] == '\r')
-    len--;
-  return len;
 }
 
 /* Output ----------------------------------------------------------------------------- */
@@ -442,10 +448,12 @@ opaque_step (PlDissector *self,
 
   pl_stream_take_all (s);
   len = pl_stream_unit_len (s);
-  event = pl_stream_take_event (s, PL_EVENT_DATA, FALSE);
   if (self->encrypted)
-    pl_event_take_text (event, g_strdup_printf ("%" G_GSIZE_FORMAT " octet%s of TLS that cannot be followed "
-                                                "after the gap", len, len == 1 ? "" : "s"));
+    event = pl_stream_take_event_with_text (s, PL_EVENT_DATA,
+                                            g_strdup_printf ("%" G_GSIZE_FORMAT " octet%s of TLS that cannot be "
+                                                             "followed after the gap", len, len == 1 ? "" : "s"));
+  else
+    event = pl_stream_take_event (s, PL_EVENT_DATA, FALSE);
   pl_dissector_emit (self, s, event);
 }
 

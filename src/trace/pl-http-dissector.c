@@ -137,9 +137,13 @@ emit_message (PlHttpDissector *self,
 {
   PlDissector *d = &self->parent;
   gboolean first = !side->shown;
-  gsize head = first ? MIN (side->head_len, pl_stream_unit_len (s)) : 0;
-  PlEvent *event = pl_stream_take_event (s, first ? (s->dir == PL_DIR_CLIENT ? PL_EVENT_COMMAND : PL_EVENT_REPLY)
-                                                  : PL_EVENT_DATA, FALSE);
+  gsize unit_len = pl_stream_unit_len (s);
+  gsize head = first ? MIN (side->head_len, unit_len) : 0;
+  PlEventKind kind = first ? (s->dir == PL_DIR_CLIENT ? PL_EVENT_COMMAND : PL_EVENT_REPLY) : PL_EVENT_DATA;
+  /* The head as text; a body as text when it is text, else what it is (so the body's text is never made). */
+  gboolean summarised = unit_len > head && (!is_textual (side->content_type) || unit_len - head > MAX_SHOWN_BODY
+                                            || side->chunked);
+  PlEvent *event = summarised ? pl_stream_take_event_with_text (s, kind, NULL) : pl_stream_take_event (s, kind, FALSE);
   gsize len;
   const guint8 *data = pl_event_get_data (event, &len);
   const guint8 *body = data + head;
@@ -153,8 +157,7 @@ emit_message (PlHttpDissector *self,
       if (side->status != NULL)
         pl_event_set_status (event, side->status);
     }
-  /* The head as text; a body as text when it is text, else what it is. */
-  if (body_len > 0 && (!is_textual (side->content_type) || body_len > MAX_SHOWN_BODY || side->chunked))
+  if (summarised)
     {
       g_autofree char *head_text = pl_display_text_from_octets (data, head, FALSE);
       GString *text = g_string_new (head_text);

@@ -242,8 +242,19 @@ server_step (PlPop3Dissector *self,
   PlDissector *d = &self->parent;
   const guint8 *line;
   gsize len;
+  PlLineResult got;
 
-  switch (pl_stream_next_line (d, s, &line, &len))
+  /*
+   * Inside a body whose start was seen, the lines that neither end it nor
+   * fill max_unit change nothing: they are passed over here rather than
+   * each in a turn of pl_dissector_feed().
+   */
+  do
+    got = pl_stream_next_line (d, s, &line, &len);
+  while (got == PL_LINE_OK && self->server_mode == SERVER_BODY && !self->orphan && !is_dot_line (line, len)
+         && pl_stream_unit_len (s) < d->max_unit);
+
+  switch (got)
     {
     case PL_LINE_OK:
       break;

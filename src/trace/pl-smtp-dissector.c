@@ -188,26 +188,31 @@ client_step (PlSmtpDissector *self,
       return;
 
     case CLIENT_DATA:
-      switch (pl_stream_next_line (d, s, &line, &len))
-        {
-        case PL_LINE_OK:
-          /* RFC 5321 4.1.1.4: the content ends with a line holding a single ".". */
-          if (pl_line_content_len (line, len) == 1 && line[0] == '.')
-            {
-              self->client_mode = CLIENT_COMMANDS;
-              emit_data_part (self, s, TRUE);
-            }
-          else if (pl_stream_unit_len (s) >= d->max_unit)
+      /* Line after line of the message, here rather than a turn of pl_dissector_feed() each: nothing changes between them. */
+      for (;;)
+        switch (pl_stream_next_line (d, s, &line, &len))
+          {
+          case PL_LINE_OK:
+            /* RFC 5321 4.1.1.4: the content ends with a line holding a single ".". */
+            if (pl_line_content_len (line, len) == 1 && line[0] == '.')
+              {
+                self->client_mode = CLIENT_COMMANDS;
+                emit_data_part (self, s, TRUE);
+                return;
+              }
+            if (pl_stream_unit_len (s) >= d->max_unit)
+              {
+                emit_data_part (self, s, TRUE);
+                return;
+              }
+            break;
+          case PL_LINE_LONG:
             emit_data_part (self, s, TRUE);
-          break;
-        case PL_LINE_LONG:
-          emit_data_part (self, s, TRUE);
-          break;
-        case PL_LINE_WAIT:
-        default:
-          break;
-        }
-      return;
+            return;
+          case PL_LINE_WAIT:
+          default:
+            return;
+          }
 
     case CLIENT_COMMANDS:
     default:
@@ -241,9 +246,9 @@ reply_done (PlSmtpDissector *self,
 
   if (code != 0)
     {
-      char status[4];
+      /* The grammar read three digits: written back without a printf each reply. */
+      char status[4] = { (char) ('0' + code / 100 % 10), (char) ('0' + code / 10 % 10), (char) ('0' + code % 10), '\0' };
 
-      g_snprintf (status, sizeof status, "%03u", code);
       pl_event_set_status (event, status);
     }
   if (code == 334 && last_text != NULL)

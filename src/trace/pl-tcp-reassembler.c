@@ -57,6 +57,7 @@ struct _PlTcpReassembler
   PlTcpCallbacks  callbacks;
   gpointer        user_data;
   GHashTable     *flows;      /* FlowKey* -> Flow*, owned */
+  Flow           *last;       /* the flow of the latest packet: the next one is most often its too */
   GQueue          open;       /* least recently active first */
   GQueue          closed;
   gsize           max_buffered;
@@ -66,15 +67,25 @@ struct _PlTcpReassembler
   gsize           buffered;
 };
 
+/* Every packet looks its flow up: the key (zeroed, padding too, before it is filled) is mixed eight octets a turn. */
 static guint
 flow_key_hash (gconstpointer p)
 {
   const guint8 *b = p;
-  guint32 h = 2166136261u;
+  guint64 h = G_GUINT64_CONSTANT (0x9e3779b97f4a7c15);
+  guint64 w;
+  gsize i = 0;
 
-  for (gsize i = 0; i < sizeof (FlowKey); i++)
-    h = (h ^ b[i]) * 16777619u;
-  return h;
+  for (; i + 8 <= sizeof (FlowKey); i += 8)
+    {
+      memcpy (&w, b + i, 8);
+      h = (h ^ w) * G_GUINT64_CONSTANT (0xff51afd7ed558ccd);
+      h ^= h >> 32;
+    }
+  w = 0;
+  memcpy (&w, b + i, sizeof (FlowKey) - i);
+  h = (h ^ w) * G_GUINT64_CONSTANT (0xc4ceb9fe1a85ec53);
+  return (guint) (h ^ (h >> 29));
 }
 
 static gboolean
@@ -366,6 +377,8 @@ destroy_flow (PlTcpReassembler *self,
 {
   close_flow (self, flow, how, flow->pub.last_time);
   g_queue_unlink (&self->closed, &flow->link);
+  if (self->last == flow)
+    self->last = NULL;
   g_hash_table_remove (self->flows, &flow->key);
 }
 
@@ -435,7 +448,10 @@ pl_tcp_reassembler_add (PlTcpReassembler   *self,
   if (time > self->now)
     self->now = time;
   make_key (segment, &key);
-  flow = g_hash_table_lookup (self->flows, &key);
+  if (self->last != NULL && memcmp (&self->last->key, &key, sizeof key) == 0)
+    flow = self->last;
+  else
+    flow = self->last = g_hash_table_lookup (self->flows, &key);
 
   if (flow != NULL && flow->closed)
     {

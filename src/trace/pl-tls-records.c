@@ -108,10 +108,8 @@ emit_record (PlDissector *self,
   gsize len = pl_stream_unit_len (s);
   char *text = describe_record (s, len);
   gboolean ccs = pl_stream_unit_byte (s, 0) == TLS_CHANGE_CIPHER_SPEC;
-  PlEvent *event = pl_stream_take_event (s, PL_EVENT_DATA, FALSE);
 
-  pl_event_take_text (event, text);
-  pl_dissector_emit (self, s, event);
+  pl_dissector_emit (self, s, pl_stream_take_event_with_text (s, PL_EVENT_DATA, text));
   if (ccs)
     s->tls_cipher = TRUE;
 }
@@ -125,8 +123,8 @@ lose_sync (PlDissector *self,
 
   pl_stream_take_all (s);
   len = pl_stream_unit_len (s);
-  event = pl_stream_take_event (s, PL_EVENT_DATA, FALSE);
-  pl_event_take_text (event, g_strdup_printf ("%" G_GSIZE_FORMAT " octets that are not a TLS record", len));
+  event = pl_stream_take_event_with_text (s, PL_EVENT_DATA,
+                                          g_strdup_printf ("%" G_GSIZE_FORMAT " octets that are not a TLS record", len));
   pl_dissector_emit (self, s, event);
   s->opaque = TRUE;
 }
@@ -145,10 +143,9 @@ pl_tls_parse (PlDissector *self,
       if (s->tls_tail == 0)
         {
           gsize len = pl_stream_unit_len (s);
-          PlEvent *event = pl_stream_take_event (s, PL_EVENT_DATA, FALSE);
+          char *text = g_strdup_printf ("the rest of a TLS record, %" G_GSIZE_FORMAT " octets", len);
 
-          pl_event_take_text (event, g_strdup_printf ("the rest of a TLS record, %" G_GSIZE_FORMAT " octets", len));
-          pl_dissector_emit (self, s, event);
+          pl_dissector_emit (self, s, pl_stream_take_event_with_text (s, PL_EVENT_DATA, text));
         }
       return;
     }
@@ -187,9 +184,9 @@ pl_tls_flush (PlDissector *self,
 
   if (len == 0)
     return;
-  event = pl_stream_take_event (s, PL_EVENT_DATA, FALSE);
-  pl_event_take_text (event, g_strdup_printf ("part of a TLS record, %" G_GSIZE_FORMAT " octet%s",
-                                              len, len == 1 ? "" : "s"));
+  event = pl_stream_take_event_with_text (s, PL_EVENT_DATA,
+                                          g_strdup_printf ("part of a TLS record, %" G_GSIZE_FORMAT " octet%s",
+                                                           len, len == 1 ? "" : "s"));
   pl_dissector_emit (self, s, event);
 }
 

@@ -91,6 +91,21 @@ test_event_unit (void)
   g_assert_null (unit->status);
   g_assert_cmpstr (unit->tag, ==, "a1");
 
+  /* A note: no octets at all, its text and verb kept as given (the verb in upper case). */
+  {
+    g_autoptr(PlEvent) note = pl_event_new_unit (PL_EVENT_NOTE, PL_DIR_NONE, NULL, 0,
+                                                 g_strdup ("mailbox bob@b.example on mail.b.example is empty"),
+                                                 NULL, "mailbox", "mail.b.example bob@b.example 0 0");
+
+    g_assert_null (note->octets);
+    g_assert_cmpint (note->kind, ==, PL_EVENT_NOTE);
+    g_assert_cmpstr (note->text, ==, "mailbox bob@b.example on mail.b.example is empty");
+    g_assert_cmpstr (note->verb, ==, "MAILBOX");
+    g_assert_cmpstr (note->args, ==, "mail.b.example bob@b.example 0 0");
+    pl_event_take_text (note, g_strdup ("replaced"));
+    g_assert_cmpstr (note->text, ==, "replaced");
+  }
+
   /* Its octets live in its memory, and a ref on them keeps them after the event is gone. */
   {
     GBytes *octets = g_bytes_ref (unit->octets);

@@ -120,6 +120,113 @@ test_json_escapes (void)
   g_assert_cmpstr (json_node_get_string (json_parser_get_root (parser)), ==, text);
 }
 
+/* The "t" of an end line: what the writer made of @t. */
+static char *
+written_time (double t)
+{
+  g_autoptr(PlSession) session = pl_session_new (PL_PROTOCOL_POP3, "c", "s", t);
+  g_autoptr(GString) out = g_string_new (NULL);
+  const char *start;
+
+  session->id = 1;
+  pl_jsonl_append_end (out, session);
+  start = strstr (out->str, "\"t\":") + 4;
+  return g_strndup (start, strlen (start) - 2);
+}
+
+/* "%.6f" with the trailing zeros trimmed (one decimal kept): what the writer promises. */
+static char *
+printf_time (double t)
+{
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+  gsize n;
+
+  g_ascii_formatd (buf, sizeof buf, "%.6f", t);
+  n = strlen (buf);
+  while (n > 2 && buf[n - 1] == '0' && buf[n - 2] != '.')
+    buf[--n] = '\0';
+  return g_strdup (buf);
+}
+
+/* Times are written without printf when that is sure to give the same: it must, for any time. */
+static void
+test_jsonl_times (void)
+{
+  static const double fixed[] = {
+    0.0, 0.0004, 0.9, 1.0, 2.5, 1e-7, 4.9999995e-7, 5e-7, 0.0000015, 123456.999999, 123456.9999995,
+    1744630000.0, 1744630000.000001, 1744630000.123456, 1744630000.1234565, 1744630000.999999,
+    1700000000.0 + 0.1, 4503599627.370496, 9007199254.740993, 1e15, -1.5, 1e300,
+    /* Exact ties of "%.6f" (k / 2^7 has a 5 in its seventh decimal): to even. */
+    0.0078125, 0.0234375, 1.0078125, 12345.0078125, 1744630000.0078125, 4.9406564584124654e-324,
+    9999999999999.998, 10000000000000.0,
+  };
+  g_autoptr(GRand) rand = g_rand_new_with_seed (5);
+
+  for (guint i = 0; i < G_N_ELEMENTS (fixed); i++)
+    {
+      g_autofree char *got = written_time (fixed[i]);
+      g_autofree char *want = printf_time (fixed[i]);
+
+      g_assert_cmpstr (got, ==, want);
+    }
+  for (guint i = 0; i < 200000; i++)
+    {
+      /* Capture times in whole microseconds and in nanoseconds, simulated times, anything. */
+      guint32 sec = g_rand_int_range (rand, 0, G_MAXINT32);
+      double t;
+      g_autofree char *got = NULL;
+      g_autofree char *want = NULL;
+
+      switch (i % 6)
+        {
+        case 0: t = sec + g_rand_int_range (rand, 0, 1000000) / 1e6; break;
+        case 1: t = sec + g_rand_int_range (rand, 0, 1000000000) / 1e9; break;
+        case 2: t = g_rand_int_range (rand, 0, 100000000) / 1e6; break;
+        case 3: t = sec + g_rand_int_range (rand, 0, 1 << 20) / (double) (1 << 20); break;   /* ties too */
+        case 4: t = g_rand_double_range (rand, 0, 1e-3); break;
+        default: t = g_rand_double_range (rand, 0, 1e10); break;
+        }
+      got = written_time (t);
+      want = printf_time (t);
+      g_assert_cmpstr (got, ==, want);
+    }
+}
+
+/* Long strings and big octets take the word-at-a-time roads of the writer: the same result. */
+static void
+test_jsonl_long_fields (void)
+{
+  g_autoptr(GString) text = g_string_new (NULL);
+  g_autoptr(GString) out = g_string_new (NULL);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PlEvent) event = NULL;
+  g_autofree char *b64 = NULL;
+  JsonObject *obj;
+
+  for (guint i = 0; i < 3000; i++)
+    g_string_append_c (text, i % 7 == 0 ? "\"\\\n\t\x01\x7f"[i % 6] : (char) (0x20 + (i * 31) % 95));
+  g_string_append (text, "caf\xc3\xa9 and the end");
+  pl_json_append_string (out, text->str, -1);
+  json_parser_load_from_data (parser, out->str, -1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (json_node_get_string (json_parser_get_root (parser)), ==, text->str);
+
+  for (guint len = 0; len < 40; len++)
+    {
+      g_string_truncate (out, 0);
+      event = make_event (PL_EVENT_DATA, PL_DIR_CLIENT, "x", 1.0);
+      g_bytes_unref (event->octets);
+      event->octets = g_bytes_new (text->str, len * 97);
+      pl_jsonl_append_event (out, event);
+      obj = parse_line (out->str, parser);
+      g_free (b64);
+      b64 = g_base64_encode ((const guchar *) text->str, len * 97);
+      g_assert_cmpstr (json_object_get_string_member (obj, "b64"), ==, b64);
+      g_clear_pointer (&event, pl_event_unref);
+    }
+}
+
 static void
 test_text_multiline (void)
 {
@@ -181,6 +288,8 @@ main (int   argc,
   g_test_add_func ("/core/writer/jsonl/event", test_jsonl_event);
   g_test_add_func ("/core/writer/jsonl/command-and-note", test_jsonl_command_and_note);
   g_test_add_func ("/core/writer/json/escapes", test_json_escapes);
+  g_test_add_func ("/core/writer/jsonl/times", test_jsonl_times);
+  g_test_add_func ("/core/writer/jsonl/long-fields", test_jsonl_long_fields);
   g_test_add_func ("/core/writer/text/multi-line", test_text_multiline);
   g_test_add_func ("/core/writer/streams", test_writer_streams);
   return g_test_run ();
