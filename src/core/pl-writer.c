@@ -57,38 +57,51 @@ put_len (GString    *out,
   set_end (out, o + n);
 }
 
+/* @v in decimal, two digits a division (a time's ten-digit seconds, on every line of a transcript). */
 static void
 put_uint (GString *out,
           guint64  v)
 {
+  static const char pairs[] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
   char digits[20];
-  gsize n = 0;
+  gsize n = sizeof digits;
   char *o;
 
-  do
+  while (v >= 100)
     {
-      digits[n++] = (char) ('0' + v % 10);
-      v /= 10;
+      n -= 2;
+      memcpy (digits + n, pairs + (v % 100) * 2, 2);
+      v /= 100;
     }
-  while (v > 0);
-  o = reserve (out, n);
-  while (n > 0)
-    *o++ = digits[--n];
-  set_end (out, o);
+  if (v >= 10)
+    {
+      n -= 2;
+      memcpy (digits + n, pairs + v * 2, 2);
+    }
+  else
+    digits[--n] = (char) ('0' + v);
+  o = reserve (out, sizeof digits - n);
+  memcpy (o, digits + n, sizeof digits - n);
+  set_end (out, o + (sizeof digits - n));
 }
 
 /*
- * @t in whole microseconds, rounded as printf's "%.6f" rounds (the exact
- * binary value to the nearest, a tie to even), in integers: @t is m * 2^e,
- * so t * 10^6 is (m * 10^6) / 2^-e, an integer quotient and a remainder
- * to round by. FALSE where it would not fit (negative, 10^13 s or more, no
- * 128-bit integers): printf then does it, slowly (simulated times, whose
- * nanoseconds are never whole microseconds, would take that road on every
- * event otherwise).
+ * @t times @scale (10^3 or 10^6) as a whole number, rounded as printf's
+ * "%.3f" or "%.6f" rounds (the exact binary value to the nearest, a tie to
+ * even), in integers: @t is m * 2^e, so t * scale is (m * scale) / 2^-e,
+ * an integer quotient and a remainder to round by. FALSE where it would
+ * not fit (negative, 10^13 or more, no 128-bit integers): printf then does
+ * it, slowly (simulated times, whose nanoseconds are never whole
+ * microseconds, and every relative time of the text transcript would take
+ * that road on every event otherwise).
  */
 static gboolean
-time_to_microseconds (double   t,
-                      guint64 *us)
+round_scaled (double   t,
+              guint32  scale,
+              guint64 *result)
 {
 #if defined(__SIZEOF_INT128__)
   guint64 bits, m;
@@ -107,11 +120,11 @@ time_to_microseconds (double   t,
       m |= G_GUINT64_CONSTANT (1) << 52;
       e -= 1075;
     }
-  x = (unsigned __int128) m * 1000000u;
+  x = (unsigned __int128) m * scale;
   if (e >= 0)
-    *us = (guint64) (x << e);   /* t < 10^13 keeps this in 64 bits */
+    *result = (guint64) (x << e);   /* t < 10^13 keeps this in 64 bits */
   else if (-e >= 128)
-    *us = 0;                    /* below half a microsecond: x < 2^73 */
+    *result = 0;                    /* far below half a unit: x < 2^73 */
   else
     {
       int shift = -e;
@@ -121,12 +134,19 @@ time_to_microseconds (double   t,
 
       if (rem > half || (rem == half && (q & 1)))
         q++;
-      *us = (guint64) q;
+      *result = (guint64) q;
     }
   return TRUE;
 #else
   return FALSE;
 #endif
+}
+
+static gboolean
+time_to_microseconds (double   t,
+                      guint64 *us)
+{
+  return round_scaled (t, 1000000, us);
 }
 
 static void
@@ -542,6 +562,46 @@ pl_jsonl_append_end (GString         *out,
   put (out, "}\n");
 }
 
+/* What "%9.3f " gives, without printf when round_scaled() can say it. */
+static void
+append_relative_time (GString *out,
+                      double   t)
+{
+  gboolean negative = signbit (t) != 0;
+  guint64 ms;
+  char digits[32];
+  gsize n = 0;
+  char *o;
+
+  if (!isfinite (t) || !round_scaled (fabs (t), 1000, &ms))
+    {
+      g_string_append_printf (out, "%9.3f ", t);
+      return;
+    }
+  /* Right to left: three decimals, the point, at least one digit, the sign. */
+  for (int k = 0; k < 3; k++)
+    {
+      digits[n++] = (char) ('0' + ms % 10);
+      ms /= 10;
+    }
+  digits[n++] = '.';
+  do
+    {
+      digits[n++] = (char) ('0' + ms % 10);
+      ms /= 10;
+    }
+  while (ms > 0);
+  if (negative)
+    digits[n++] = '-';
+  o = reserve (out, MAX (n, 9) + 1);
+  for (gsize pad = n; pad < 9; pad++)
+    *o++ = ' ';
+  while (n > 0)
+    *o++ = digits[--n];
+  *o++ = ' ';
+  set_end (out, o);
+}
+
 /*
  * Copies @p up to its next LF (or @end) to @o and returns where the LF is:
  * a transcript's lines are short, so the search and the copy are one loop,
@@ -606,9 +666,18 @@ pl_text_append_event (GString         *out,
   const char *p;
   const char *end;
 
-  g_string_append_printf (out, "%9.3f ", event->time - time_origin);
+  append_relative_time (out, event->time - time_origin);
   if (flags & PL_WRITER_FLAGS_SESSION_IDS)
-    g_string_append_printf (out, "#%-3u ", event->session);
+    {
+      /* "#%-3u " */
+      gsize at = out->len;
+
+      put (out, "#");
+      put_uint (out, event->session);
+      while (out->len - at < 4)
+        put (out, " ");
+      put (out, " ");
+    }
 
   switch (event->dir)
     {

@@ -192,6 +192,40 @@ test_jsonl_times (void)
     }
 }
 
+/* The text transcript's times ("%9.3f " of the time since the origin) without printf: the same, always. */
+static void
+test_text_times (void)
+{
+  static const double fixed[] = {
+    0.0, 0.0004, 0.0005, 0.0015, 0.0025, 0.125, 0.9995, 1.0005, 999999.9995, 12345678.5, 123456789.125,
+    -0.0004, -0.0005, -0.25, -1.5, -1744630000.125, 1e15, -1e15, 0.0078125,
+  };
+  g_autoptr(PlSession) session = pl_session_new (PL_PROTOCOL_POP3, "c", "s", 0.0);
+  g_autoptr(PlEvent) event = make_event (PL_EVENT_REPLY, PL_DIR_SERVER, "+OK\r\n", 0.0);
+  g_autoptr(GRand) rand = g_rand_new_with_seed (11);
+  g_autoptr(GString) out = g_string_new (NULL);
+
+  for (guint i = 0; i < G_N_ELEMENTS (fixed) + 100000; i++)
+    {
+      double origin = 1744630000.0 + (i % 3) * 0.001;
+      double t;
+      g_autofree char *want = NULL;
+
+      if (i < G_N_ELEMENTS (fixed))
+        t = origin + fixed[i];
+      else if (i % 2)
+        t = origin + g_rand_int_range (rand, -1000000, 100000000) / 1e6;
+      else
+        t = g_rand_double_range (rand, 0, 2e9);
+      event->time = t;
+      event->session = i % 1500;
+      g_string_truncate (out, 0);
+      pl_text_append_event (out, session, event, origin, PL_WRITER_FLAGS_SESSION_IDS);
+      want = g_strdup_printf ("%9.3f #%-3u S: +OK\n", t - origin, event->session);
+      g_assert_cmpstr (out->str, ==, want);
+    }
+}
+
 /* Long strings and big octets take the word-at-a-time roads of the writer: the same result. */
 static void
 test_jsonl_long_fields (void)
@@ -291,6 +325,7 @@ main (int   argc,
   g_test_add_func ("/core/writer/jsonl/times", test_jsonl_times);
   g_test_add_func ("/core/writer/jsonl/long-fields", test_jsonl_long_fields);
   g_test_add_func ("/core/writer/text/multi-line", test_text_multiline);
+  g_test_add_func ("/core/writer/text/times", test_text_times);
   g_test_add_func ("/core/writer/streams", test_writer_streams);
   return g_test_run ();
 }
