@@ -472,3 +472,19 @@ pl_cursor_advance (PlCursor *self,
   self->rest = resting;
   return pl_cursor_get_animating (self);
 }
+
+gboolean
+pl_cursor_replace (PlCursor **slot,
+                   PlCursor  *cursor,
+                   gpointer   follower)
+{
+  g_return_val_if_fail (slot != NULL, FALSE);
+  g_return_val_if_fail (cursor == NULL || PL_IS_CURSOR (cursor), FALSE);
+
+  if (*slot == cursor)
+    return FALSE;
+  if (*slot != NULL)
+    g_signal_handlers_disconnect_by_data (*slot, follower);
+  g_set_object (slot, cursor);
+  return TRUE;
+}

@@ -77,4 +77,15 @@ void       pl_cursor_set_speed        (PlCursor *self,
 gboolean   pl_cursor_advance          (PlCursor *self,
                                        double    seconds);
 
+/*
+ * pl_cursor_replace:
+ * For a view's set_cursor(): puts @cursor into @slot in place of what was
+ * there, disconnecting every handler @follower had on the old cursor.
+ * Returns FALSE when @cursor was already there (nothing to do), TRUE when
+ * the view should now connect to @cursor (when not NULL) and redraw.
+ */
+gboolean   pl_cursor_replace          (PlCursor **slot,
+                                       PlCursor  *cursor,
+                                       gpointer   follower);
+
 G_END_DECLS

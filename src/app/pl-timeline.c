@@ -166,11 +166,8 @@ pl_timeline_set_cursor (PlTimeline *self,
   g_return_if_fail (PL_IS_TIMELINE (self));
   g_return_if_fail (cursor == NULL || PL_IS_CURSOR (cursor));
 
-  if (self->cursor == cursor)
+  if (!pl_cursor_replace (&self->cursor, cursor, self))
     return;
-  if (self->cursor != NULL)
-    g_signal_handlers_disconnect_by_data (self->cursor, self);
-  g_set_object (&self->cursor, cursor);
   if (cursor != NULL)
     {
       g_signal_connect_swapped (cursor, "notify::position", G_CALLBACK (update_position), self);

@@ -36,70 +36,17 @@ struct _PlMailServer
   PlService           *smtp;
   PlService           *pop3;
 
-  PlMailServerLogFunc  log_func;
-  gpointer             log_data;
+  PlNetLog             log;
   GMainContext        *context;
 };
 
 G_DEFINE_FINAL_TYPE (PlMailServer, pl_mail_server, G_TYPE_OBJECT)
 
-static void
-say_va (PlMailServer *self,
-        gboolean    warning,
-        const char *format,
-        va_list     args) G_GNUC_PRINTF (3, 0);
+/* Lines for a person, each starting with the server's host name. */
+#define say(self, ...)  pl_net_log (&(self)->log, FALSE, (self)->server->hostname, __VA_ARGS__)
+#define warn(self, ...) pl_net_log (&(self)->log, TRUE, (self)->server->hostname, __VA_ARGS__)
 
-static void
-say_va (PlMailServer *self,
-        gboolean    warning,
-        const char *format,
-        va_list     args)
-{
-  g_autofree char *text = g_strdup_vprintf (format, args);
-  g_autofree char *line = g_strdup_printf ("%s: %s", self->server->hostname, text);
-
-  if (self->log_func != NULL)
-    self->log_func (warning, line, self->log_data);
-  else if (warning)
-    g_warning ("%s", line);
-  else
-    g_debug ("%s", line);
-}
-
-static void
-say (PlMailServer *self,
-     const char *format,
-     ...) G_GNUC_PRINTF (2, 3);
-
-static void
-say (PlMailServer *self,
-     const char *format,
-     ...)
-{
-  va_list args;
-
-  va_start (args, format);
-  say_va (self, FALSE, format, args);
-  va_end (args);
-}
-
-static void
-warn (PlMailServer *self,
-      const char *format,
-      ...) G_GNUC_PRINTF (2, 3);
-
-static void
-warn (PlMailServer *self,
-      const char *format,
-      ...)
-{
-  va_list args;
-
-  va_start (args, format);
-  say_va (self, TRUE, format, args);
-  va_end (args);
-}
-
+/* The relay's lines already start with its host name: they go to the same place as ours. */
 static void
 on_relay_log (gboolean    warning,
               const char *line,
@@ -107,12 +54,7 @@ on_relay_log (gboolean    warning,
 {
   PlMailServer *self = user_data;
 
-  if (self->log_func != NULL)
-    self->log_func (warning, line, self->log_data);
-  else if (warning)
-    g_warning ("%s", line);
-  else
-    g_debug ("%s", line);
+  pl_net_log_line (&self->log, warning, line);
 }
 
 /* SMTP policy (src/store/pl-mail-policy.c, the simulator's too) --------------------------------- */
@@ -511,8 +453,8 @@ pl_mail_server_set_log_func (PlMailServer        *self,
                              gpointer             user_data)
 {
   g_return_if_fail (PL_IS_MAIL_SERVER (self));
-  self->log_func = func;
-  self->log_data = user_data;
+  self->log.func = func;
+  self->log.data = user_data;
 }
 
 const char *

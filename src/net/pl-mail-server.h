@@ -21,9 +21,7 @@ typedef struct {
 } PlMailServerConfig;
 
 /* One line for a person: what the server did with a message; @warning for trouble to act on. */
-typedef void (*PlMailServerLogFunc) (gboolean    warning,
-                                     const char *line,
-                                     gpointer    user_data);
+typedef PlNetLogFunc PlMailServerLogFunc;
 
 #define PL_TYPE_MAIL_SERVER (pl_mail_server_get_type ())
 G_DECLARE_FINAL_TYPE (PlMailServer, pl_mail_server, PL, MAIL_SERVER, GObject)

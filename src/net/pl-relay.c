@@ -8,6 +8,7 @@
 
 #include "pl-net-client.h"
 #include "pl-net-error.h"
+#include "pl-net-log.h"
 #include "pl-smtp-client.h"
 #include "pl-submission.h"
 
@@ -46,8 +47,7 @@ struct _PlRelay
   PlTrace            *trace;
   PlRelayDeliverFunc  deliver;
   gpointer            deliver_data;
-  PlRelayLogFunc      log_func;
-  gpointer            log_data;
+  PlNetLog            log;
 
   GMainContext       *context;
   GHashTable         *items;        /* id -> Item* */
@@ -111,62 +111,9 @@ session_free (Session *session)
 
 /* Housekeeping -------------------------------------------------------------------------------- */
 
-static void
-say_va (PlRelay *self,
-        gboolean    warning,
-        const char *format,
-        va_list     args) G_GNUC_PRINTF (3, 0);
-
-static void
-say_va (PlRelay *self,
-        gboolean    warning,
-        const char *format,
-        va_list     args)
-{
-  g_autofree char *text = g_strdup_vprintf (format, args);
-  g_autofree char *line = g_strdup_printf ("%s: %s", self->hostname, text);
-
-  if (self->log_func != NULL)
-    self->log_func (warning, line, self->log_data);
-  else if (warning)
-    g_warning ("%s", line);
-  else
-    g_debug ("%s", line);
-}
-
-static void
-say (PlRelay *self,
-     const char *format,
-     ...) G_GNUC_PRINTF (2, 3);
-
-static void
-say (PlRelay *self,
-     const char *format,
-     ...)
-{
-  va_list args;
-
-  va_start (args, format);
-  say_va (self, FALSE, format, args);
-  va_end (args);
-}
-
-static void
-warn (PlRelay *self,
-      const char *format,
-      ...) G_GNUC_PRINTF (2, 3);
-
-static void
-warn (PlRelay *self,
-      const char *format,
-      ...)
-{
-  va_list args;
-
-  va_start (args, format);
-  say_va (self, TRUE, format, args);
-  va_end (args);
-}
+/* Lines for a person, each starting with the relay's host name. */
+#define say(self, ...)  pl_net_log (&(self)->log, FALSE, (self)->hostname, __VA_ARGS__)
+#define warn(self, ...) pl_net_log (&(self)->log, TRUE, (self)->hostname, __VA_ARGS__)
 
 static const char *
 domain_of (const char *address)
@@ -889,8 +836,8 @@ pl_relay_set_log_func (PlRelay        *self,
                        gpointer        user_data)
 {
   g_return_if_fail (PL_IS_RELAY (self));
-  self->log_func = func;
-  self->log_data = user_data;
+  self->log.func = func;
+  self->log.data = user_data;
 }
 
 void

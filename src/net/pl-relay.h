@@ -4,6 +4,7 @@
 
 #include <gio/gio.h>
 
+#include "pl-net-log.h"
 #include "pl-queue.h"
 #include "pl-trace.h"
 #include "pl-world.h"
@@ -15,9 +16,7 @@ G_BEGIN_DECLS
  * deferred, bounced; @warning for trouble of the server's own (a queue
  * file it could not write), which a person should act on.
  */
-typedef void     (*PlRelayLogFunc)     (gboolean       warning,
-                                        const char    *line,
-                                        gpointer       user_data);
+typedef PlNetLogFunc PlRelayLogFunc;
 /*
  * Delivers @message into the mailbox behind @address, an address of the
  * relay's own domain (a bounce for one of its own users), durably. Returns

@@ -9,7 +9,7 @@
 #include "pl-pop3-client.h"
 #include "pl-pop3-server.h"
 #include "pl-textbook.h"
-#include "pop3-test-util.h"
+#include "engine-test-util.h"
 
 #define S(str) str, sizeof (str) - 1
 
@@ -19,13 +19,8 @@ static const char *const textbook_script[] = {
 
 /* A client and a server on one store, joined by the pump. */
 typedef struct {
+  PlTestLink      pair;
   PlMailStore    *store;
-  PlEngine       *client;
-  PlEngine       *server;
-  PlTestRecorder *client_recorder;
-  PlTestRecorder *server_recorder;
-  GByteArray     *c_stream;
-  GByteArray     *s_stream;
 } Link;
 
 static Link *
@@ -35,39 +30,23 @@ link_new (PlMailStore              *store,
   Link *l = g_new0 (Link, 1);
 
   l->store = store != NULL ? g_object_ref (store) : pl_test_textbook_store ();
-  l->client = pl_pop3_client_new (config);
-  l->server = pl_pop3_server_new (l->store, &(PlPop3ServerConfig) { NULL, 1000, 3 });
-  l->client_recorder = pl_test_recorder_new (l->client);
-  l->server_recorder = pl_test_recorder_new (l->server);
-  l->c_stream = g_byte_array_new ();
-  l->s_stream = g_byte_array_new ();
+  pl_test_link_init (&l->pair, pl_pop3_client_new (config),
+                     pl_pop3_server_new (l->store, &(PlPop3ServerConfig) { NULL, 1000, 3 }));
   return l;
 }
 
 static void
 link_free (Link *l)
 {
-  g_object_unref (l->client);
-  g_object_unref (l->server);
+  pl_test_link_clear (&l->pair);
   g_object_unref (l->store);
-  pl_test_recorder_free (l->client_recorder);
-  pl_test_recorder_free (l->server_recorder);
-  g_byte_array_unref (l->c_stream);
-  g_byte_array_unref (l->s_stream);
   g_free (l);
 }
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Link, link_free)
 
-static void
-link_run (Link  *l,
-          gsize  chunk,
-          gsize  split_at)
-{
-  pl_engine_start (l->server);
-  pl_engine_start (l->client);
-  pl_test_pump (l->client, l->server, chunk, split_at, l->c_stream, l->s_stream);
-}
+/* What both sides of a POP3 session must agree on. */
+static const PlEventKind units[] = { PL_EVENT_REPLY, PL_EVENT_COMMAND };
 
 static guint
 bob_count (Link *l)
@@ -79,7 +58,7 @@ bob_count (Link *l)
 static char *
 sent_commands (Link *l)
 {
-  g_autoptr(GPtrArray) commands = pl_test_recorder_filter (l->client_recorder, PL_EVENT_COMMAND);
+  g_autoptr(GPtrArray) commands = pl_test_recorder_filter (l->pair.client_recorder, PL_EVENT_COMMAND);
   g_autoptr(GString) out = g_string_new (NULL);
 
   for (guint i = 0; i < commands->len; i++)
@@ -92,45 +71,10 @@ sent_commands (Link *l)
   return g_string_free (g_steal_pointer (&out), FALSE);
 }
 
-/* Each side's events, per direction, add up to the bytes that went across. */
-static void
-assert_streams (Link *l)
-{
-  g_autoptr(GByteArray) client_c = pl_test_recorder_concat (l->client_recorder, PL_DIR_CLIENT);
-  g_autoptr(GByteArray) client_s = pl_test_recorder_concat (l->client_recorder, PL_DIR_SERVER);
-  g_autoptr(GByteArray) server_c = pl_test_recorder_concat (l->server_recorder, PL_DIR_CLIENT);
-  g_autoptr(GByteArray) server_s = pl_test_recorder_concat (l->server_recorder, PL_DIR_SERVER);
-
-  g_assert_cmpmem (client_c->data, client_c->len, l->c_stream->data, l->c_stream->len);
-  g_assert_cmpmem (server_c->data, server_c->len, l->c_stream->data, l->c_stream->len);
-  g_assert_cmpmem (client_s->data, client_s->len, l->s_stream->data, l->s_stream->len);
-  g_assert_cmpmem (server_s->data, server_s->len, l->s_stream->data, l->s_stream->len);
-}
-
-/* Both sides saw the same units: the client's reply events match the server's, status and all. */
-static void
-assert_same_replies (Link *l)
-{
-  g_autoptr(GPtrArray) mine = pl_test_recorder_filter (l->client_recorder, PL_EVENT_REPLY);
-  g_autoptr(GPtrArray) theirs = pl_test_recorder_filter (l->server_recorder, PL_EVENT_REPLY);
-
-  g_assert_cmpuint (mine->len, ==, theirs->len);
-  for (guint i = 0; i < mine->len; i++)
-    {
-      PlEvent *a = mine->pdata[i];
-      PlEvent *b = theirs->pdata[i];
-
-      g_assert_true (g_bytes_equal (a->octets, b->octets));
-      g_assert_cmpstr (a->status, ==, b->status);
-      g_assert_cmpstr (a->text, ==, b->text);
-      g_assert_cmpint (a->dir, ==, PL_DIR_SERVER);
-    }
-}
-
 static void
 assert_textbook_messages (Link *l)
 {
-  PlPop3Client *client = PL_POP3_CLIENT (l->client);
+  PlPop3Client *client = PL_POP3_CLIENT (l->pair.client);
 
   g_assert_cmpuint (pl_pop3_client_get_n_messages (client), ==, 2);
   for (guint i = 0; i < 2; i++)
@@ -162,18 +106,18 @@ test_fetch (gconstpointer data)
       "bob", "hungry", fc->delete_after_retrieve, NULL });
   g_autofree char *commands = NULL;
 
-  link_run (l, 0, 0);
+  pl_test_link_run (&l->pair, 0, 0);
   commands = sent_commands (l);
   g_assert_cmpstr (commands, ==, fc->commands);
-  g_assert_true (pl_engine_is_finished (l->client));
-  g_assert_false (pl_engine_is_failed (l->client));
-  g_assert_null (pl_pop3_client_get_error (PL_POP3_CLIENT (l->client)));
-  g_assert_cmpint (pl_engine_get_state (l->client), ==, PL_POP3_CLIENT_DONE);
-  g_assert_true (pl_engine_is_finished (l->server));
+  g_assert_true (pl_engine_is_finished (l->pair.client));
+  g_assert_false (pl_engine_is_failed (l->pair.client));
+  g_assert_null (pl_pop3_client_get_error (PL_POP3_CLIENT (l->pair.client)));
+  g_assert_cmpint (pl_engine_get_state (l->pair.client), ==, PL_POP3_CLIENT_DONE);
+  g_assert_true (pl_engine_is_finished (l->pair.server));
   assert_textbook_messages (l);
   g_assert_cmpuint (bob_count (l), ==, fc->left);
-  assert_streams (l);
-  assert_same_replies (l);
+  pl_test_link_assert_streams (&l->pair);
+  pl_test_link_assert_same_units (&l->pair, units, G_N_ELEMENTS (units));
 }
 
 /* The state changes, as the animation would see them. */
@@ -182,8 +126,8 @@ test_fetch_states (void)
 {
   g_autoptr(Link) l = link_new (NULL, &(PlPop3ClientConfig) { "bob", "hungry", TRUE, NULL });
 
-  link_run (l, 0, 0);
-  g_assert_cmpstr (l->client_recorder->states->str, ==,
+  pl_test_link_run (&l->pair, 0, 0);
+  g_assert_cmpstr (l->pair.client_recorder->states->str, ==,
                    "GREETING>USER;USER>PASS;PASS>LIST;LIST>RETR;RETR>DELE;DELE>RETR;"
                    "RETR>DELE;DELE>QUIT;QUIT>DONE;");
 }
@@ -207,9 +151,9 @@ test_script_textbook (void)
     "+OK POP3 server signing off",
   };
 
-  link_run (l, 0, 0);
-  commands = pl_test_recorder_filter (l->client_recorder, PL_EVENT_COMMAND);
-  replies = pl_test_recorder_filter (l->client_recorder, PL_EVENT_REPLY);
+  pl_test_link_run (&l->pair, 0, 0);
+  commands = pl_test_recorder_filter (l->pair.client_recorder, PL_EVENT_COMMAND);
+  replies = pl_test_recorder_filter (l->pair.client_recorder, PL_EVENT_REPLY);
   g_assert_cmpuint (commands->len, ==, 8);
   for (guint i = 0; i < commands->len; i++)
     {
@@ -229,13 +173,13 @@ test_script_textbook (void)
   g_assert_true (g_str_has_prefix (((PlEvent *) replies->pdata[4])->text, "+OK 498 octets\nDate: "));
   g_assert_true (g_str_has_suffix (((PlEvent *) replies->pdata[6])->text, "Alice\n."));
 
-  g_assert_true (pl_engine_is_finished (l->client));
-  g_assert_false (pl_engine_is_failed (l->client));
-  g_assert_cmpint (pl_engine_get_state (l->client), ==, PL_POP3_CLIENT_DONE);
+  g_assert_true (pl_engine_is_finished (l->pair.client));
+  g_assert_false (pl_engine_is_failed (l->pair.client));
+  g_assert_cmpint (pl_engine_get_state (l->pair.client), ==, PL_POP3_CLIENT_DONE);
   assert_textbook_messages (l);
   g_assert_cmpuint (bob_count (l), ==, 0);
-  assert_streams (l);
-  assert_same_replies (l);
+  pl_test_link_assert_streams (&l->pair);
+  pl_test_link_assert_same_units (&l->pair, units, G_N_ELEMENTS (units));
 }
 
 /* A script does not stop at -ERR; it remembers it. Bare LIST/UIDL/CAPA take bodies, LIST n does not. */
@@ -249,20 +193,20 @@ test_script_shapes (void)
   g_autoptr(Link) l = link_new (NULL, &(PlPop3ClientConfig) { NULL, NULL, FALSE, script });
   g_autoptr(GPtrArray) replies = NULL;
 
-  link_run (l, 0, 0);
-  replies = pl_test_recorder_filter (l->client_recorder, PL_EVENT_REPLY);
+  pl_test_link_run (&l->pair, 0, 0);
+  replies = pl_test_recorder_filter (l->pair.client_recorder, PL_EVENT_REPLY);
   g_assert_cmpuint (replies->len, ==, 12);
-  g_assert_true (pl_engine_is_finished (l->client));
-  g_assert_false (pl_engine_is_failed (l->client));
-  g_assert_cmpstr (pl_pop3_client_get_error (PL_POP3_CLIENT (l->client)), ==,
+  g_assert_true (pl_engine_is_finished (l->pair.client));
+  g_assert_false (pl_engine_is_failed (l->pair.client));
+  g_assert_cmpstr (pl_pop3_client_get_error (PL_POP3_CLIENT (l->pair.client)), ==,
                    "-ERR no such message, only 2 messages in maildrop");
   g_assert_cmpstr (((PlEvent *) replies->pdata[10])->text, ==, "+OK 2 messages (1410 octets)\n1 498\n2 912\n.");
-  g_assert_cmpuint (pl_pop3_client_get_n_messages (PL_POP3_CLIENT (l->client)), ==, 0);
+  g_assert_cmpuint (pl_pop3_client_get_n_messages (PL_POP3_CLIENT (l->pair.client)), ==, 0);
   /* The script ended without QUIT: the server sees the connection drop, and deletes nothing. */
-  g_assert_true (pl_engine_is_finished (l->server));
+  g_assert_true (pl_engine_is_finished (l->pair.server));
   g_assert_cmpuint (bob_count (l), ==, 2);
-  assert_streams (l);
-  assert_same_replies (l);
+  pl_test_link_assert_streams (&l->pair);
+  pl_test_link_assert_same_units (&l->pair, units, G_N_ELEMENTS (units));
 }
 
 typedef struct {
@@ -288,15 +232,15 @@ test_fail (gconstpointer data)
   g_autoptr(Link) l = link_new (NULL, &(PlPop3ClientConfig) { fc->user, fc->password, TRUE, NULL });
   g_autofree char *commands = NULL;
 
-  link_run (l, 0, 0);
+  pl_test_link_run (&l->pair, 0, 0);
   commands = sent_commands (l);
   g_assert_cmpstr (commands, ==, fc->commands);
-  g_assert_true (pl_engine_is_finished (l->client));
-  g_assert_true (pl_engine_is_failed (l->client));
-  g_assert_cmpstr (pl_pop3_client_get_error (PL_POP3_CLIENT (l->client)), ==, fc->error);
-  g_assert_cmpuint (pl_pop3_client_get_n_messages (PL_POP3_CLIENT (l->client)), ==, 0);
+  g_assert_true (pl_engine_is_finished (l->pair.client));
+  g_assert_true (pl_engine_is_failed (l->pair.client));
+  g_assert_cmpstr (pl_pop3_client_get_error (PL_POP3_CLIENT (l->pair.client)), ==, fc->error);
+  g_assert_cmpuint (pl_pop3_client_get_n_messages (PL_POP3_CLIENT (l->pair.client)), ==, 0);
   g_assert_cmpuint (bob_count (l), ==, 2);
-  assert_streams (l);
+  pl_test_link_assert_streams (&l->pair);
 }
 
 /* The maildrop is in use: PASS gets [IN-USE], the client quits and fails. */
@@ -308,9 +252,9 @@ test_locked (void)
   g_autoptr(Link) l = link_new (store, &(PlPop3ClientConfig) { "bob", "hungry", TRUE, NULL });
 
   g_assert_nonnull (held);
-  link_run (l, 0, 0);
-  g_assert_true (pl_engine_is_failed (l->client));
-  g_assert_cmpstr (pl_pop3_client_get_error (PL_POP3_CLIENT (l->client)), ==,
+  pl_test_link_run (&l->pair, 0, 0);
+  g_assert_true (pl_engine_is_failed (l->pair.client));
+  g_assert_cmpstr (pl_pop3_client_get_error (PL_POP3_CLIENT (l->pair.client)), ==,
                    "-ERR [IN-USE] maildrop locked by another session");
 }
 
@@ -324,11 +268,11 @@ test_empty_maildrop (void)
 
   pl_memory_store_add_user (PL_MEMORY_STORE (store), "bob", "hungry");
   l = link_new (store, &(PlPop3ClientConfig) { "bob", "hungry", TRUE, NULL });
-  link_run (l, 0, 0);
+  pl_test_link_run (&l->pair, 0, 0);
   commands = sent_commands (l);
   g_assert_cmpstr (commands, ==, "USER bob|PASS hungry|LIST|QUIT");
-  g_assert_false (pl_engine_is_failed (l->client));
-  g_assert_cmpuint (pl_pop3_client_get_n_messages (PL_POP3_CLIENT (l->client)), ==, 0);
+  g_assert_false (pl_engine_is_failed (l->pair.client));
+  g_assert_cmpuint (pl_pop3_client_get_n_messages (PL_POP3_CLIENT (l->pair.client)), ==, 0);
 }
 
 /* Every reply cut at every octet (each server batch split at k), and octet by octet. */
@@ -340,15 +284,15 @@ test_split_replies (void)
   {
     g_autoptr(Link) l = link_new (NULL, &(PlPop3ClientConfig) { "bob", "hungry", TRUE, NULL });
 
-    link_run (l, 1, 0);
+    pl_test_link_run (&l->pair, 1, 0);
     assert_textbook_messages (l);
-    g_assert_false (pl_engine_is_failed (l->client));
+    g_assert_false (pl_engine_is_failed (l->pair.client));
     g_assert_cmpuint (bob_count (l), ==, 0);
-    assert_streams (l);
-    assert_same_replies (l);
-    for (guint i = 0; i < l->server_recorder->events->len; i++)
+    pl_test_link_assert_streams (&l->pair);
+    pl_test_link_assert_same_units (&l->pair, units, G_N_ELEMENTS (units));
+    for (guint i = 0; i < l->pair.server_recorder->events->len; i++)
       {
-        PlEvent *event = l->server_recorder->events->pdata[i];
+        PlEvent *event = l->pair.server_recorder->events->pdata[i];
         if (event->octets != NULL)
           longest = MAX (longest, g_bytes_get_size (event->octets));
       }
@@ -359,13 +303,13 @@ test_split_replies (void)
       g_autoptr(Link) l = link_new (NULL, &(PlPop3ClientConfig) { "bob", "hungry", TRUE, NULL });
       g_autofree char *commands = NULL;
 
-      link_run (l, 0, split);
+      pl_test_link_run (&l->pair, 0, split);
       commands = sent_commands (l);
       g_assert_cmpstr (commands, ==, "USER bob|PASS hungry|LIST|RETR 1|DELE 1|RETR 2|DELE 2|QUIT");
       assert_textbook_messages (l);
-      g_assert_false (pl_engine_is_failed (l->client));
-      assert_streams (l);
-      assert_same_replies (l);
+      g_assert_false (pl_engine_is_failed (l->pair.client));
+      pl_test_link_assert_streams (&l->pair);
+      pl_test_link_assert_same_units (&l->pair, units, G_N_ELEMENTS (units));
     }
 }
 
@@ -380,9 +324,9 @@ test_replies_in_one_feed (void)
   const guint8 *s;
   gsize len;
 
-  link_run (reference, 0, 0);
-  s = reference->s_stream->data;
-  len = reference->s_stream->len;
+  pl_test_link_run (&reference->pair, 0, 0);
+  s = reference->pair.s_stream->data;
+  len = reference->pair.s_stream->len;
 
   for (gsize split = 0; split <= len; split++)
     {
@@ -395,7 +339,7 @@ test_replies_in_one_feed (void)
       pl_engine_feed (client, s, split);
       pl_engine_feed (client, s + split, len - split);
       pl_test_take_output (client, out);
-      g_assert_cmpmem (out->data, out->len, reference->c_stream->data, reference->c_stream->len);
+      g_assert_cmpmem (out->data, out->len, reference->pair.c_stream->data, reference->pair.c_stream->len);
       g_assert_true (pl_engine_is_finished (client));
       g_assert_false (pl_engine_is_failed (client));
       g_assert_cmpuint (pl_pop3_client_get_n_messages (PL_POP3_CLIENT (client)), ==, 2);

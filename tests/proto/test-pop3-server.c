@@ -10,7 +10,7 @@
 #include "pl-pop3-grammar.h"
 #include "pl-pop3-server.h"
 #include "pl-textbook.h"
-#include "pop3-test-util.h"
+#include "engine-test-util.h"
 
 #define S(str) str, sizeof (str) - 1
 
@@ -26,11 +26,8 @@
 
 /* A server engine on a store, with everything fed to it and everything it said. */
 typedef struct {
+  PlTestDialogue talk;
   PlMailStore    *store;
-  PlEngine       *server;
-  PlTestRecorder *recorder;
-  GByteArray     *input;
-  GByteArray     *output;
 } Dialogue;
 
 static Dialogue *
@@ -40,12 +37,7 @@ dialogue_new_full (PlMailStore              *store,
   Dialogue *d = g_new0 (Dialogue, 1);
 
   d->store = store != NULL ? g_object_ref (store) : pl_test_textbook_store ();
-  d->server = pl_pop3_server_new (d->store, config);
-  d->recorder = pl_test_recorder_new (d->server);
-  d->input = g_byte_array_new ();
-  d->output = g_byte_array_new ();
-  pl_engine_start (d->server);
-  pl_test_take_output (d->server, d->output);
+  pl_test_dialogue_init (&d->talk, pl_pop3_server_new (d->store, config));
   return d;
 }
 
@@ -58,52 +50,18 @@ dialogue_new (void)
 static void
 dialogue_free (Dialogue *d)
 {
-  g_object_unref (d->server);
+  pl_test_dialogue_clear (&d->talk);
   g_object_unref (d->store);
-  pl_test_recorder_free (d->recorder);
-  g_byte_array_unref (d->input);
-  g_byte_array_unref (d->output);
   g_free (d);
 }
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Dialogue, dialogue_free)
 
-/* Feeds @len octets and returns what the server said in answer (a string: replies hold no NUL). */
-static char *
-dialogue_say_len (Dialogue   *d,
-                  const char *input,
-                  gsize       len)
-{
-  guint before = d->output->len;
-
-  g_byte_array_append (d->input, (const guint8 *) input, (guint) len);
-  pl_engine_feed (d->server, (const guint8 *) input, len);
-  pl_test_take_output (d->server, d->output);
-  return g_strndup ((const char *) d->output->data + before, d->output->len - before);
-}
-
-static char *
-dialogue_say (Dialogue   *d,
-              const char *input)
-{
-  return dialogue_say_len (d, input, strlen (input));
-}
-
-static void
-dialogue_expect (Dialogue   *d,
-                 const char *input,
-                 const char *expected)
-{
-  g_autofree char *got = dialogue_say (d, input);
-
-  g_assert_cmpstr (got, ==, expected);
-}
-
 static void
 dialogue_login (Dialogue *d)
 {
-  dialogue_expect (d, LOGIN, "+OK\r\n+OK user successfully logged on\r\n");
-  g_assert_cmpint (pl_pop3_server_get_state (PL_POP3_SERVER (d->server)), ==,
+  pl_test_dialogue_expect (&d->talk, LOGIN, "+OK\r\n+OK user successfully logged on\r\n");
+  g_assert_cmpint (pl_pop3_server_get_state (PL_POP3_SERVER (d->talk.server)), ==,
                    PL_POP3_SERVER_TRANSACTION);
 }
 
@@ -267,8 +225,8 @@ test_exchange (gconstpointer data)
   if (ex->login)
     dialogue_login (d);
   if (ex->prelude != NULL)
-    g_free (dialogue_say (d, ex->prelude));
-  got = dialogue_say_len (d, ex->input, ex->input_len);
+    g_free (pl_test_dialogue_say (&d->talk, ex->prelude));
+  got = pl_test_dialogue_say_len (&d->talk, ex->input, ex->input_len);
   g_assert_cmpstr (got, ==, ex->expected);
   /* Whatever was said, nothing in the maildrop changed unless QUIT committed a DELE. */
   g_assert_cmpuint (bob_count (d), ==, 2);
@@ -297,7 +255,7 @@ static void
 test_textbook_session (void)
 {
   g_autoptr(Dialogue) d = dialogue_new ();
-  g_autofree char *greeting = g_strndup ((const char *) d->output->data, d->output->len);
+  g_autofree char *greeting = g_strndup ((const char *) d->talk.output->data, d->talk.output->len);
   g_autofree char *retr2 = expected_retr (1);
 
   g_assert_cmpstr (greeting, ==, "+OK POP3 server ready\r\n");
@@ -309,16 +267,16 @@ test_textbook_session (void)
       g_autofree char *expected = textbook_steps[i].reply != NULL
         ? g_strdup (textbook_steps[i].reply) : expected_retr (textbook_steps[i].retr);
 
-      dialogue_expect (d, textbook_steps[i].say, expected);
+      pl_test_dialogue_expect (&d->talk, textbook_steps[i].say, expected);
       if (i + 1 < G_N_ELEMENTS (textbook_steps))
-        g_assert_false (pl_engine_is_finished (d->server));
+        g_assert_false (pl_engine_is_finished (d->talk.server));
     }
-  g_assert_true (pl_engine_is_finished (d->server));
-  g_assert_false (pl_engine_is_failed (d->server));
+  g_assert_true (pl_engine_is_finished (d->talk.server));
+  g_assert_false (pl_engine_is_failed (d->talk.server));
   g_assert_cmpuint (bob_count (d), ==, 0);
-  g_assert_cmpstr (d->recorder->states->str, ==,
+  g_assert_cmpstr (d->talk.recorder->states->str, ==,
                    "AUTHORIZATION>TRANSACTION;TRANSACTION>UPDATE;UPDATE>CLOSED;");
-  g_assert_cmpint (pl_pop3_server_get_state (PL_POP3_SERVER (d->server)), ==, PL_POP3_SERVER_CLOSED);
+  g_assert_cmpint (pl_pop3_server_get_state (PL_POP3_SERVER (d->talk.server)), ==, PL_POP3_SERVER_CLOSED);
 }
 
 /* The same session cut off before QUIT: no UPDATE state, nothing deleted, the lock released. */
@@ -330,13 +288,13 @@ test_connection_lost (void)
   g_autoptr(Dialogue) again = NULL;
 
   for (gsize i = 0; i + 1 < G_N_ELEMENTS (textbook_steps); i++)
-    g_free (dialogue_say (d, textbook_steps[i].say));
-  pl_engine_connection_lost (d->server);
+    g_free (pl_test_dialogue_say (&d->talk, textbook_steps[i].say));
+  pl_engine_connection_lost (d->talk.server);
 
-  g_assert_true (pl_engine_is_finished (d->server));
+  g_assert_true (pl_engine_is_finished (d->talk.server));
   g_assert_cmpuint (bob_count (d), ==, 2);
-  g_assert_cmpstr (d->recorder->states->str, ==, "AUTHORIZATION>TRANSACTION;TRANSACTION>CLOSED;");
-  notes = pl_test_recorder_filter (d->recorder, PL_EVENT_NOTE);
+  g_assert_cmpstr (d->talk.recorder->states->str, ==, "AUTHORIZATION>TRANSACTION;TRANSACTION>CLOSED;");
+  notes = pl_test_recorder_filter (d->talk.recorder, PL_EVENT_NOTE);
   g_assert_cmpuint (notes->len, ==, 1);
   g_assert_cmpstr (((PlEvent *) notes->pdata[0])->text, ==,
                    "connection lost without QUIT: no UPDATE state, 2 messages marked deleted stay in the maildrop");
@@ -344,7 +302,7 @@ test_connection_lost (void)
   /* The next session finds both messages, numbered as before. */
   again = dialogue_new_full (d->store, NULL);
   dialogue_login (again);
-  dialogue_expect (again, "list\r\n", LIST_REPLY);
+  pl_test_dialogue_expect (&again->talk, "list\r\n", LIST_REPLY);
 }
 
 /* A line cut off by the disconnect still shows, as what it was. */
@@ -355,17 +313,17 @@ test_connection_lost_mid_line (void)
   g_autoptr(GByteArray) c_stream = NULL;
   g_autoptr(GPtrArray) notes = NULL;
 
-  g_free (dialogue_say (d, "user bob\r\npa"));
-  pl_engine_connection_lost (d->server);
-  c_stream = pl_test_recorder_concat (d->recorder, PL_DIR_CLIENT);
-  g_assert_cmpmem (c_stream->data, c_stream->len, d->input->data, d->input->len);
-  notes = pl_test_recorder_filter (d->recorder, PL_EVENT_NOTE);
+  g_free (pl_test_dialogue_say (&d->talk, "user bob\r\npa"));
+  pl_engine_connection_lost (d->talk.server);
+  c_stream = pl_test_recorder_concat (d->talk.recorder, PL_DIR_CLIENT);
+  g_assert_cmpmem (c_stream->data, c_stream->len, d->talk.input->data, d->talk.input->len);
+  notes = pl_test_recorder_filter (d->talk.recorder, PL_EVENT_NOTE);
   g_assert_cmpuint (notes->len, ==, 1);
   g_assert_nonnull (strstr (((PlEvent *) notes->pdata[0])->text, "middle of a line"));
   /* Lost again, or fed after: nothing more happens. */
-  pl_engine_connection_lost (d->server);
-  pl_engine_feed (d->server, (const guint8 *) "noop\r\n", 6);
-  g_assert_cmpuint (pl_test_take_output (d->server, NULL), ==, 0);
+  pl_engine_connection_lost (d->talk.server);
+  pl_engine_feed (d->talk.server, (const guint8 *) "noop\r\n", 6);
+  g_assert_cmpuint (pl_test_take_output (d->talk.server, NULL), ==, 0);
 }
 
 /* TOP and UIDL, whose replies come from the message and the store. */
@@ -403,7 +361,7 @@ test_top (void)
       g_byte_array_append (expected, (const guint8 *) ".\r\n", 3);
 
       dialogue_login (d);
-      got = dialogue_say (d, command);
+      got = pl_test_dialogue_say (&d->talk, command);
       g_test_message ("%s", command);
       g_assert_cmpmem (got, strlen (got), expected->data, expected->len);
     }
@@ -433,7 +391,7 @@ test_uidl (void)
   guint n1, n2, n_one;
 
   dialogue_login (d);
-  all = dialogue_say (d, "uidl\r\n");
+  all = pl_test_dialogue_say (&d->talk, "uidl\r\n");
   lines = g_strsplit (all, "\r\n", -1);
   g_assert_cmpuint (g_strv_length (lines), ==, 5);
   g_assert_cmpstr (lines[0], ==, "+OK unique-id listing follows");
@@ -446,15 +404,15 @@ test_uidl (void)
   g_assert_true (is_uid (uid2));
   g_assert_cmpstr (uid1, !=, uid2);
 
-  one = dialogue_say (d, "uidl 2\r\n");
+  one = pl_test_dialogue_say (&d->talk, "uidl 2\r\n");
   g_assert_cmpint (sscanf (one, "+OK %u %79s", &n_one, uid_one), ==, 2);
   g_assert_cmpuint (n_one, ==, 2);
   g_assert_cmpstr (uid_one, ==, uid2);
 
   /* A deleted message drops out of the listing; the other keeps its number and id. */
-  g_free (dialogue_say (d, "dele 1\r\n"));
+  g_free (pl_test_dialogue_say (&d->talk, "dele 1\r\n"));
   g_free (one);
-  one = dialogue_say (d, "uidl\r\n");
+  one = pl_test_dialogue_say (&d->talk, "uidl\r\n");
   {
     g_autofree char *expected = g_strdup_printf ("+OK unique-id listing follows\r\n2 %s\r\n.\r\n", uid2);
     g_assert_cmpstr (one, ==, expected);
@@ -470,7 +428,7 @@ test_greeting_config (void)
 
   static const char expected[] = "+OK Postlab POP3 at your service\r\n";
 
-  g_assert_cmpmem (d->output->data, d->output->len, expected, sizeof expected - 1);
+  g_assert_cmpmem (d->talk.output->data, d->talk.output->len, expected, sizeof expected - 1);
 }
 
 /* A wrong password: -ERR [AUTH] only after the delay, then a right one still works. */
@@ -479,17 +437,17 @@ test_wrong_password (void)
 {
   g_autoptr(Dialogue) d = dialogue_new_full (NULL, &(PlPop3ServerConfig) { NULL, 1500, 3 });
 
-  dialogue_expect (d, "user bob\r\n", "+OK\r\n");
-  g_assert_cmpuint (pl_engine_take_delay (d->server), ==, 0);
-  dialogue_expect (d, "pass full\r\n", AUTH_ERR);
-  g_assert_cmpuint (pl_engine_take_delay (d->server), ==, 1500);
-  g_assert_cmpuint (pl_engine_take_delay (d->server), ==, 0);
-  g_assert_null (pl_pop3_server_get_user (PL_POP3_SERVER (d->server)));
-  g_assert_cmpint (pl_pop3_server_get_state (PL_POP3_SERVER (d->server)), ==, PL_POP3_SERVER_AUTHORIZATION);
+  pl_test_dialogue_expect (&d->talk, "user bob\r\n", "+OK\r\n");
+  g_assert_cmpuint (pl_engine_take_delay (d->talk.server), ==, 0);
+  pl_test_dialogue_expect (&d->talk, "pass full\r\n", AUTH_ERR);
+  g_assert_cmpuint (pl_engine_take_delay (d->talk.server), ==, 1500);
+  g_assert_cmpuint (pl_engine_take_delay (d->talk.server), ==, 0);
+  g_assert_null (pl_pop3_server_get_user (PL_POP3_SERVER (d->talk.server)));
+  g_assert_cmpint (pl_pop3_server_get_state (PL_POP3_SERVER (d->talk.server)), ==, PL_POP3_SERVER_AUTHORIZATION);
 
   dialogue_login (d);
-  g_assert_cmpuint (pl_engine_take_delay (d->server), ==, 0);
-  g_assert_cmpstr (pl_pop3_server_get_user (PL_POP3_SERVER (d->server)), ==, "bob");
+  g_assert_cmpuint (pl_engine_take_delay (d->talk.server), ==, 0);
+  g_assert_cmpstr (pl_pop3_server_get_user (PL_POP3_SERVER (d->talk.server)), ==, "bob");
 }
 
 /* After max_auth_failures, the server says so and ends the session. */
@@ -498,14 +456,14 @@ test_max_auth_failures (void)
 {
   g_autoptr(Dialogue) d = dialogue_new_full (NULL, &(PlPop3ServerConfig) { NULL, 10, 3 });
 
-  dialogue_expect (d, "user bob\r\npass a\r\n", "+OK\r\n" AUTH_ERR);
-  dialogue_expect (d, "user nobody\r\npass b\r\n", "+OK\r\n" AUTH_ERR);
-  g_assert_false (pl_engine_is_finished (d->server));
-  dialogue_expect (d, "user bob\r\npass c\r\nuser bob\r\npass hungry\r\n",
+  pl_test_dialogue_expect (&d->talk, "user bob\r\npass a\r\n", "+OK\r\n" AUTH_ERR);
+  pl_test_dialogue_expect (&d->talk, "user nobody\r\npass b\r\n", "+OK\r\n" AUTH_ERR);
+  g_assert_false (pl_engine_is_finished (d->talk.server));
+  pl_test_dialogue_expect (&d->talk, "user bob\r\npass c\r\nuser bob\r\npass hungry\r\n",
                    "+OK\r\n-ERR [AUTH] invalid user name or password; too many failed logins, closing connection\r\n");
-  g_assert_cmpuint (pl_engine_take_delay (d->server), ==, 10);
-  g_assert_true (pl_engine_is_finished (d->server));
-  g_assert_cmpint (pl_pop3_server_get_state (PL_POP3_SERVER (d->server)), ==, PL_POP3_SERVER_CLOSED);
+  g_assert_cmpuint (pl_engine_take_delay (d->talk.server), ==, 10);
+  g_assert_true (pl_engine_is_finished (d->talk.server));
+  g_assert_cmpint (pl_pop3_server_get_state (PL_POP3_SERVER (d->talk.server)), ==, PL_POP3_SERVER_CLOSED);
 }
 
 /* max_auth_failures 0: the server never gives up on its own. */
@@ -515,8 +473,8 @@ test_unlimited_auth_failures (void)
   g_autoptr(Dialogue) d = dialogue_new_full (NULL, &(PlPop3ServerConfig) { NULL, 0, 0 });
 
   for (guint i = 0; i < 20; i++)
-    dialogue_expect (d, "user bob\r\npass wrong\r\n", "+OK\r\n" AUTH_ERR);
-  g_assert_cmpuint (pl_engine_take_delay (d->server), ==, 0);
+    pl_test_dialogue_expect (&d->talk, "user bob\r\npass wrong\r\n", "+OK\r\n" AUTH_ERR);
+  g_assert_cmpuint (pl_engine_take_delay (d->talk.server), ==, 0);
   dialogue_login (d);
 }
 
@@ -530,18 +488,18 @@ test_maildrop_locked (void)
 
   dialogue_login (first);
   second = dialogue_new_full (first->store, NULL);
-  dialogue_expect (second, LOGIN, "+OK\r\n-ERR [IN-USE] maildrop locked by another session\r\n");
-  g_assert_cmpuint (pl_engine_take_delay (second->server), ==, 0);
-  g_assert_cmpint (pl_pop3_server_get_state (PL_POP3_SERVER (second->server)), ==,
+  pl_test_dialogue_expect (&second->talk, LOGIN, "+OK\r\n-ERR [IN-USE] maildrop locked by another session\r\n");
+  g_assert_cmpuint (pl_engine_take_delay (second->talk.server), ==, 0);
+  g_assert_cmpint (pl_pop3_server_get_state (PL_POP3_SERVER (second->talk.server)), ==,
                    PL_POP3_SERVER_AUTHORIZATION);
-  dialogue_expect (second, "stat\r\n", "-ERR command not valid before login\r\n");
+  pl_test_dialogue_expect (&second->talk, "stat\r\n", "-ERR command not valid before login\r\n");
 
-  g_free (dialogue_say (first, "dele 1\r\nquit\r\n"));
+  g_free (pl_test_dialogue_say (&first->talk, "dele 1\r\nquit\r\n"));
   dialogue_login (second);
-  dialogue_expect (second, "stat\r\n", "+OK 1 912\r\n");
+  pl_test_dialogue_expect (&second->talk, "stat\r\n", "+OK 1 912\r\n");
   /* AUTH PLAIN meets the same lock. */
   third = dialogue_new_full (first->store, NULL);
-  dialogue_expect (third, "AUTH PLAIN AGJvYgBodW5ncnk=\r\n",
+  pl_test_dialogue_expect (&third->talk, "AUTH PLAIN AGJvYgBodW5ncnk=\r\n",
                    "-ERR [IN-USE] maildrop locked by another session\r\n");
 }
 
@@ -560,23 +518,23 @@ test_line_too_long (void)
   while (line->len < 10000)
     g_string_append_c (line, 'x');
   g_string_append (line, "\r\n");
-  dialogue_expect (d, line->str, "-ERR line too long (at most 512 octets)\r\n");
+  pl_test_dialogue_expect (&d->talk, line->str, "-ERR line too long (at most 512 octets)\r\n");
   dialogue_login (d);
-  dialogue_expect (d, "stat\r\n", "+OK 2 1410\r\n");
+  pl_test_dialogue_expect (&d->talk, "stat\r\n", "+OK 2 1410\r\n");
 
-  commands = pl_test_recorder_filter (d->recorder, PL_EVENT_COMMAND);
+  commands = pl_test_recorder_filter (d->talk.recorder, PL_EVENT_COMMAND);
   command = commands->pdata[0];
   data = pl_event_get_data (command, &len);
   g_assert_cmpmem (data, len, line->str, 512);
   g_assert_cmpstr (command->verb, ==, "USER");
-  notes = pl_test_recorder_filter (d->recorder, PL_EVENT_NOTE);
+  notes = pl_test_recorder_filter (d->talk.recorder, PL_EVENT_NOTE);
   g_assert_cmpuint (notes->len, ==, 1);
   g_assert_cmpstr (((PlEvent *) notes->pdata[0])->text, ==,
                    "client line longer than 512 octets: 9490 more octets discarded");
   /* Greeting, the line, the note, then the line's answer. */
-  g_assert_true (d->recorder->events->pdata[1] == (gpointer) command);
-  g_assert_true (d->recorder->events->pdata[2] == notes->pdata[0]);
-  g_assert_cmpstr (((PlEvent *) d->recorder->events->pdata[3])->status, ==, "-ERR");
+  g_assert_true (d->talk.recorder->events->pdata[1] == (gpointer) command);
+  g_assert_true (d->talk.recorder->events->pdata[2] == notes->pdata[0]);
+  g_assert_cmpstr (((PlEvent *) d->talk.recorder->events->pdata[3])->status, ==, "-ERR");
 }
 
 /* The same line arriving in many small pieces. */
@@ -588,11 +546,11 @@ test_line_too_long_in_pieces (void)
 
   for (guint i = 0; i < 1000; i++)
     {
-      g_autofree char *got = dialogue_say (d, "0123456789");
+      g_autofree char *got = pl_test_dialogue_say (&d->talk, "0123456789");
       g_string_append (out, got);
     }
   g_assert_cmpstr (out->str, ==, "");
-  dialogue_expect (d, "\r\nquit\r\n", "-ERR line too long (at most 512 octets)\r\n"
+  pl_test_dialogue_expect (&d->talk, "\r\nquit\r\n", "-ERR line too long (at most 512 octets)\r\n"
                    "+OK POP3 server signing off\r\n");
 }
 
@@ -608,7 +566,7 @@ test_pipelined (void)
                                            "-ERR message 1 already deleted\r\n",
                                            "+OK POP3 server signing off\r\n", NULL);
 
-  dialogue_expect (d, LOGIN "stat\r\nlist\r\nretr 1\r\ndele 1\r\nretr 1\r\nquit\r\nnoop\r\n", expected);
+  pl_test_dialogue_expect (&d->talk, LOGIN "stat\r\nlist\r\nretr 1\r\ndele 1\r\nretr 1\r\nquit\r\nnoop\r\n", expected);
   g_assert_cmpuint (bob_count (d), ==, 1);
 }
 
@@ -631,16 +589,16 @@ test_pipelined_flood (void)
   dialogue_login (d);
   for (guint i = 0; i < n; i++)
     g_string_append (flood, "retr 2\r\n");
-  pl_engine_feed (d->server, (const guint8 *) flood->str, flood->len);
+  pl_engine_feed (d->talk.server, (const guint8 *) flood->str, flood->len);
   for (;;)
     {
-      const guint8 *data = pl_engine_get_output (d->server, &pending);
+      const guint8 *data = pl_engine_get_output (d->talk.server, &pending);
 
       g_assert_cmpuint (pending, <, 64 * 1024 + strlen (retr2));
       if (pending == 0)
         break;
       g_byte_array_append (all, data, (guint) pending);
-      pl_engine_consume_output (d->server, pending);
+      pl_engine_consume_output (d->talk.server, pending);
       rounds++;
     }
   g_assert_cmpuint (rounds, >, 10);
@@ -654,17 +612,17 @@ test_pipelined_flood (void)
     g_autoptr(GByteArray) c_stream = NULL;
 
     dialogue_login (cut);
-    pl_engine_feed (cut->server, (const guint8 *) flood->str, flood->len);
-    g_byte_array_append (cut->input, (const guint8 *) flood->str, (guint) flood->len);
-    pl_engine_get_output (cut->server, &pending);
+    pl_engine_feed (cut->talk.server, (const guint8 *) flood->str, flood->len);
+    g_byte_array_append (cut->talk.input, (const guint8 *) flood->str, (guint) flood->len);
+    pl_engine_get_output (cut->talk.server, &pending);
     g_assert_cmpuint (pending, >, 0);
-    pl_engine_connection_lost (cut->server);
-    notes = pl_test_recorder_filter (cut->recorder, PL_EVENT_NOTE);
+    pl_engine_connection_lost (cut->talk.server);
+    notes = pl_test_recorder_filter (cut->talk.recorder, PL_EVENT_NOTE);
     g_assert_cmpuint (notes->len, ==, 2);
     g_assert_true (g_str_has_prefix (((PlEvent *) notes->pdata[0])->text, "connection lost: "));
     g_assert_true (g_str_has_suffix (((PlEvent *) notes->pdata[0])->text, " commands never answered"));
-    c_stream = pl_test_recorder_concat (cut->recorder, PL_DIR_CLIENT);
-    g_assert_cmpmem (c_stream->data, c_stream->len, cut->input->data, cut->input->len);
+    c_stream = pl_test_recorder_concat (cut->talk.recorder, PL_DIR_CLIENT);
+    g_assert_cmpmem (c_stream->data, c_stream->len, cut->talk.input->data, cut->talk.input->len);
     g_assert_cmpuint (bob_count (cut), ==, 2);
   }
 }
@@ -679,26 +637,26 @@ test_split_every_position (void)
   g_autoptr(Dialogue) whole = dialogue_new ();
   gsize len = strlen (textbook_input);
 
-  g_free (dialogue_say (whole, textbook_input));
+  g_free (pl_test_dialogue_say (&whole->talk, textbook_input));
   g_assert_cmpuint (bob_count (whole), ==, 0);
 
   for (gsize split = 0; split <= len; split++)
     {
       g_autoptr(Dialogue) d = dialogue_new ();
 
-      g_free (dialogue_say_len (d, textbook_input, split));
-      g_free (dialogue_say_len (d, textbook_input + split, len - split));
-      g_assert_cmpmem (d->output->data, d->output->len, whole->output->data, whole->output->len);
+      g_free (pl_test_dialogue_say_len (&d->talk, textbook_input, split));
+      g_free (pl_test_dialogue_say_len (&d->talk, textbook_input + split, len - split));
+      g_assert_cmpmem (d->talk.output->data, d->talk.output->len, whole->talk.output->data, whole->talk.output->len);
       g_assert_cmpuint (bob_count (d), ==, 0);
-      g_assert_cmpuint (d->recorder->events->len, ==, whole->recorder->events->len);
+      g_assert_cmpuint (d->talk.recorder->events->len, ==, whole->talk.recorder->events->len);
     }
 
   {
     g_autoptr(Dialogue) d = dialogue_new ();
 
     for (gsize i = 0; i < len; i++)
-      g_free (dialogue_say_len (d, textbook_input + i, 1));
-    g_assert_cmpmem (d->output->data, d->output->len, whole->output->data, whole->output->len);
+      g_free (pl_test_dialogue_say_len (&d->talk, textbook_input + i, 1));
+    g_assert_cmpmem (d->talk.output->data, d->talk.output->len, whole->talk.output->data, whole->talk.output->len);
   }
 }
 
@@ -721,24 +679,24 @@ test_event_octets (void)
   g_string_append (input, "\r\n");
   g_string_append (input, "pass hungry\r\n");
   g_string_append (input, "user bob\r\npass hungry\r\nlist\r\nretr 2\r\ntop 2 3\r\ncapa\r\nquit\r\n");
-  g_free (dialogue_say_len (d, input->str, input->len));
+  g_free (pl_test_dialogue_say_len (&d->talk, input->str, input->len));
 
-  s_stream = pl_test_recorder_concat (d->recorder, PL_DIR_SERVER);
-  g_assert_cmpmem (s_stream->data, s_stream->len, d->output->data, d->output->len);
+  s_stream = pl_test_recorder_concat (d->talk.recorder, PL_DIR_SERVER);
+  g_assert_cmpmem (s_stream->data, s_stream->len, d->talk.output->data, d->talk.output->len);
   /* The client's stream, less what the long line lost past its first 512 octets. */
   g_byte_array_append (c_expected, (const guint8 *) input->str, (guint) (long_start + 512));
   g_byte_array_append (c_expected, (const guint8 *) input->str + long_start + 2002,
                        (guint) (input->len - long_start - 2002));
-  c_stream = pl_test_recorder_concat (d->recorder, PL_DIR_CLIENT);
+  c_stream = pl_test_recorder_concat (d->talk.recorder, PL_DIR_CLIENT);
   g_assert_cmpmem (c_stream->data, c_stream->len, c_expected->data, c_expected->len);
 
   /* Wire order: greeting, then each command followed by its one reply (notes aside). */
   {
     PlDirection last = PL_DIR_CLIENT;
 
-    for (guint i = 0; i < d->recorder->events->len; i++)
+    for (guint i = 0; i < d->talk.recorder->events->len; i++)
       {
-        PlEvent *event = d->recorder->events->pdata[i];
+        PlEvent *event = d->talk.recorder->events->pdata[i];
 
         if (event->kind == PL_EVENT_NOTE)
           continue;
@@ -763,9 +721,9 @@ test_event_fields (void)
   g_autofree char *retr_text = g_strconcat ("+OK 912 octets\n", message2_text, "\n.", NULL);
   PlEvent *event;
 
-  g_free (dialogue_say (d, "user bob\r\npass hungry\r\nretr 2\r\nretr 9\r\nxyzzy 1\r\n\r\n"));
-  commands = pl_test_recorder_filter (d->recorder, PL_EVENT_COMMAND);
-  replies = pl_test_recorder_filter (d->recorder, PL_EVENT_REPLY);
+  g_free (pl_test_dialogue_say (&d->talk, "user bob\r\npass hungry\r\nretr 2\r\nretr 9\r\nxyzzy 1\r\n\r\n"));
+  commands = pl_test_recorder_filter (d->talk.recorder, PL_EVENT_COMMAND);
+  replies = pl_test_recorder_filter (d->talk.recorder, PL_EVENT_REPLY);
   g_assert_cmpuint (commands->len, ==, 6);
   g_assert_cmpuint (replies->len, ==, 7);
 
@@ -807,8 +765,8 @@ test_bare_lf_note (void)
   g_autoptr(Dialogue) d = dialogue_new ();
   g_autoptr(GPtrArray) notes = NULL;
 
-  dialogue_expect (d, "user bob\npass hungry\nstat\n", "+OK\r\n+OK user successfully logged on\r\n+OK 2 1410\r\n");
-  notes = pl_test_recorder_filter (d->recorder, PL_EVENT_NOTE);
+  pl_test_dialogue_expect (&d->talk, "user bob\npass hungry\nstat\n", "+OK\r\n+OK user successfully logged on\r\n+OK 2 1410\r\n");
+  notes = pl_test_recorder_filter (d->talk.recorder, PL_EVENT_NOTE);
   g_assert_cmpuint (notes->len, ==, 1);
   g_assert_nonnull (strstr (((PlEvent *) notes->pdata[0])->text, "bare LF"));
 }
@@ -931,15 +889,15 @@ test_store_failures (void)
   d = dialogue_new_full (PL_MAIL_STORE (store), NULL);
   dialogue_login (d);
   /* A message without a final line end gets one before the ".". */
-  dialogue_expect (d, "retr 1\r\n", "+OK 21 octets\r\nSubject: x\r\n\r\n..\r\nbody\r\n.\r\n");
-  dialogue_expect (d, "retr 2\r\n", "-ERR [SYS/TEMP] unable to read message 2\r\n");
-  dialogue_expect (d, "dele 1\r\nquit\r\n", "+OK message 1 deleted\r\n-ERR some deleted messages not removed\r\n");
-  g_assert_true (pl_engine_is_finished (d->server));
+  pl_test_dialogue_expect (&d->talk, "retr 1\r\n", "+OK 21 octets\r\nSubject: x\r\n\r\n..\r\nbody\r\n.\r\n");
+  pl_test_dialogue_expect (&d->talk, "retr 2\r\n", "-ERR [SYS/TEMP] unable to read message 2\r\n");
+  pl_test_dialogue_expect (&d->talk, "dele 1\r\nquit\r\n", "+OK message 1 deleted\r\n-ERR some deleted messages not removed\r\n");
+  g_assert_true (pl_engine_is_finished (d->talk.server));
 
   store->cannot_open = TRUE;
   g_test_expect_message ("postlab-proto", G_LOG_LEVEL_WARNING, "*disk on fire*");
   closed = dialogue_new_full (PL_MAIL_STORE (store), NULL);
-  dialogue_expect (closed, LOGIN, "+OK\r\n-ERR [SYS/TEMP] unable to open the maildrop\r\n");
+  pl_test_dialogue_expect (&closed->talk, LOGIN, "+OK\r\n-ERR [SYS/TEMP] unable to open the maildrop\r\n");
   g_test_assert_expected_messages ();
 }
 
@@ -970,7 +928,6 @@ test_random_input (void)
       g_autoptr(GByteArray) s_stream = NULL;
       g_autoptr(GPtrArray) replies = NULL;
       guint n_pieces = (guint) g_rand_int_range (rand, 1, 120);
-      gsize pos = 0;
 
       /* Half the sessions start in TRANSACTION, where most commands live. */
       if (round % 2 == 1)
@@ -986,28 +943,22 @@ test_random_input (void)
           else
             g_byte_array_append (input, (const guint8 *) piece, (guint) strlen (piece));
         }
-      while (pos < input->len)
-        {
-          gsize want = (gsize) g_rand_int_range (rand, 1, 64);
-          gsize chunk = MIN (want, input->len - pos);
-          g_autofree char *ignored = dialogue_say_len (d, (const char *) input->data + pos, chunk);
-          pos += chunk;
-        }
+      pl_test_dialogue_feed_randomly (&d->talk, input->data, input->len, rand);
       if (g_rand_boolean (rand))
-        pl_engine_connection_lost (d->server);
+        pl_engine_connection_lost (d->talk.server);
 
-      s_stream = pl_test_recorder_concat (d->recorder, PL_DIR_SERVER);
-      g_assert_cmpmem (s_stream->data, s_stream->len, d->output->data, d->output->len);
-      replies = pl_test_recorder_filter (d->recorder, PL_EVENT_REPLY);
+      s_stream = pl_test_recorder_concat (d->talk.recorder, PL_DIR_SERVER);
+      g_assert_cmpmem (s_stream->data, s_stream->len, d->talk.output->data, d->talk.output->len);
+      replies = pl_test_recorder_filter (d->talk.recorder, PL_EVENT_REPLY);
       for (guint i = 0; i < replies->len; i++)
         {
           PlEvent *event = replies->pdata[i];
           g_assert_true (g_strcmp0 (event->status, "+OK") == 0 || g_strcmp0 (event->status, "-ERR") == 0
                          || g_strcmp0 (event->status, "+") == 0);
         }
-      if (g_strstr_len ((const char *) d->output->data, d->output->len, "deleted\r\n") == NULL)
+      if (g_strstr_len ((const char *) d->talk.output->data, d->talk.output->len, "deleted\r\n") == NULL)
         g_assert_cmpuint (bob_count (d), ==, 2);
-      n_ok += g_strstr_len ((const char *) d->output->data, d->output->len, " octets\r\n") != NULL;
+      n_ok += g_strstr_len ((const char *) d->talk.output->data, d->talk.output->len, " octets\r\n") != NULL;
     }
   /* The noise did reach the commands that read the maildrop. */
   g_assert_cmpuint (n_ok, >, 20);
@@ -1021,7 +972,7 @@ test_empty_maildrop (void)
 
   pl_memory_store_add_user (PL_MEMORY_STORE (store), "carol", "secret");
   d = dialogue_new_full (store, NULL);
-  dialogue_expect (d, "user carol\r\npass secret\r\nstat\r\nlist\r\nuidl\r\nretr 1\r\nrset\r\nquit\r\n",
+  pl_test_dialogue_expect (&d->talk, "user carol\r\npass secret\r\nstat\r\nlist\r\nuidl\r\nretr 1\r\nrset\r\nquit\r\n",
                    "+OK\r\n+OK user successfully logged on\r\n+OK 0 0\r\n"
                    "+OK 0 messages (0 octets)\r\n.\r\n"
                    "+OK unique-id listing follows\r\n.\r\n"

@@ -8,7 +8,7 @@
 #include "pl-smtp-client.h"
 #include "pl-smtp-grammar.h"
 #include "pl-smtp-server.h"
-#include "pop3-test-util.h"
+#include "engine-test-util.h"
 #include "smtp-test-util.h"
 
 #define S(str) str, sizeof (str) - 1
@@ -20,13 +20,8 @@ static const char *const to_bob[] = { "bob@b.example", NULL };
 
 /* A client and a server on a test world, joined by the pump. */
 typedef struct {
+  PlTestLink      pair;
   PlTestSmtpWorld *world;
-  PlEngine        *client;
-  PlEngine        *server;
-  PlTestRecorder  *client_recorder;
-  PlTestRecorder  *server_recorder;
-  GByteArray      *c_stream;
-  GByteArray      *s_stream;
 } Link;
 
 typedef struct {
@@ -65,39 +60,23 @@ link_new (const ClientSetup        *setup,
   Link *l = g_new0 (Link, 1);
 
   l->world = pl_test_smtp_world_new ();
-  l->client = client_new (setup);
-  l->server = pl_test_smtp_server_new (l->world, server_config);
-  l->client_recorder = pl_test_recorder_new (l->client);
-  l->server_recorder = pl_test_recorder_new (l->server);
-  l->c_stream = g_byte_array_new ();
-  l->s_stream = g_byte_array_new ();
+  pl_test_link_init (&l->pair, client_new (setup),
+                     pl_test_smtp_server_new (l->world, server_config));
   return l;
 }
 
 static void
 link_free (Link *l)
 {
-  g_object_unref (l->client);
-  g_object_unref (l->server);
+  pl_test_link_clear (&l->pair);
   pl_test_smtp_world_free (l->world);
-  pl_test_recorder_free (l->client_recorder);
-  pl_test_recorder_free (l->server_recorder);
-  g_byte_array_unref (l->c_stream);
-  g_byte_array_unref (l->s_stream);
   g_free (l);
 }
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Link, link_free)
 
-static void
-link_run (Link  *l,
-          gsize  chunk,
-          gsize  split_at)
-{
-  pl_engine_start (l->server);
-  pl_engine_start (l->client);
-  pl_test_pump (l->client, l->server, chunk, split_at, l->c_stream, l->s_stream);
-}
+/* What both sides of an SMTP session must agree on. */
+static const PlEventKind units[] = { PL_EVENT_REPLY, PL_EVENT_COMMAND, PL_EVENT_DATA };
 
 static const PlSmtpClientResult *
 result_of (PlEngine *client)
@@ -134,47 +113,6 @@ shape (PlTestRecorder *recorder)
         g_string_append_len (out, (const char *) data, (gssize) (len >= 2 ? len - 2 : len));
     }
   return g_string_free (g_steal_pointer (&out), FALSE);
-}
-
-/* Each side's events, per direction, add up to the bytes that went across. */
-static void
-assert_streams (Link *l)
-{
-  g_autoptr(GByteArray) client_c = pl_test_recorder_concat (l->client_recorder, PL_DIR_CLIENT);
-  g_autoptr(GByteArray) client_s = pl_test_recorder_concat (l->client_recorder, PL_DIR_SERVER);
-  g_autoptr(GByteArray) server_c = pl_test_recorder_concat (l->server_recorder, PL_DIR_CLIENT);
-  g_autoptr(GByteArray) server_s = pl_test_recorder_concat (l->server_recorder, PL_DIR_SERVER);
-
-  g_assert_cmpmem (client_c->data, client_c->len, l->c_stream->data, l->c_stream->len);
-  g_assert_cmpmem (server_c->data, server_c->len, l->c_stream->data, l->c_stream->len);
-  g_assert_cmpmem (client_s->data, client_s->len, l->s_stream->data, l->s_stream->len);
-  g_assert_cmpmem (server_s->data, server_s->len, l->s_stream->data, l->s_stream->len);
-}
-
-/* Both sides saw the same units: same octets, status and text for every reply and command. */
-static void
-assert_same_units (Link *l)
-{
-  static const PlEventKind kinds[] = { PL_EVENT_REPLY, PL_EVENT_COMMAND, PL_EVENT_DATA };
-
-  for (gsize k = 0; k < G_N_ELEMENTS (kinds); k++)
-    {
-      g_autoptr(GPtrArray) mine = pl_test_recorder_filter (l->client_recorder, kinds[k]);
-      g_autoptr(GPtrArray) theirs = pl_test_recorder_filter (l->server_recorder, kinds[k]);
-
-      g_assert_cmpuint (mine->len, ==, theirs->len);
-      for (guint i = 0; i < mine->len; i++)
-        {
-          PlEvent *a = mine->pdata[i];
-          PlEvent *b = theirs->pdata[i];
-
-          g_assert_true (g_bytes_equal (a->octets, b->octets));
-          g_assert_cmpstr (a->status, ==, b->status);
-          g_assert_cmpstr (a->verb, ==, b->verb);
-          g_assert_cmpstr (a->text, ==, b->text);
-          g_assert_cmpint (a->dir, ==, b->dir);
-        }
-    }
 }
 
 static void
@@ -218,22 +156,22 @@ test_deliver (gconstpointer data)
   const PlSmtpClientResult *result;
   g_autoptr(GPtrArray) sent = NULL;
 
-  link_run (l, 0, 0);
-  got = shape (l->client_recorder);
+  pl_test_link_run (&l->pair, 0, 0);
+  got = shape (l->pair.client_recorder);
   g_assert_cmpstr (got, ==, dc->shape);
 
-  result = result_of (l->client);
+  result = result_of (l->pair.client);
   g_assert_cmpint (result->verdict, ==, PL_SMTP_VERDICT_DELIVERED);
   g_assert_cmpuint (result->code, ==, 250);
   g_assert_cmpstr (result->reply, ==, ACCEPTED);
   g_assert_cmpuint (result->n_recipients, ==, 1);
   assert_recipient (result, 0, "bob@b.example", PL_SMTP_VERDICT_DELIVERED, 250);
-  g_assert_true (pl_engine_is_finished (l->client));
-  g_assert_false (pl_engine_is_failed (l->client));
-  g_assert_cmpint (pl_engine_get_state (l->client), ==, PL_SMTP_CLIENT_DONE);
-  g_assert_true (pl_engine_is_finished (l->server));
-  g_assert_false (pl_engine_is_failed (l->server));
-  g_assert_cmpstr (l->client_recorder->states->str, ==,
+  g_assert_true (pl_engine_is_finished (l->pair.client));
+  g_assert_false (pl_engine_is_failed (l->pair.client));
+  g_assert_cmpint (pl_engine_get_state (l->pair.client), ==, PL_SMTP_CLIENT_DONE);
+  g_assert_true (pl_engine_is_finished (l->pair.server));
+  g_assert_false (pl_engine_is_failed (l->pair.server));
+  g_assert_cmpstr (l->pair.client_recorder->states->str, ==,
                    "GREETING>EHLO;EHLO>MAIL;MAIL>RCPT;RCPT>DATA;DATA>MESSAGE;MESSAGE>QUIT;QUIT>DONE;");
 
   /* The message arrives as sent, its "." line unstuffed again, behind the server's Received:. */
@@ -243,7 +181,7 @@ test_deliver (gconstpointer data)
                    "\tby mail.b.example (Postlab) with ESMTP id 1\r\n"
                    "\tfor <bob@b.example>; " PL_TEST_SMTP_NOW "\r\n" MESSAGE);
   /* On the wire the "." line went out stuffed, and the DATA event shows it plain. */
-  sent = pl_test_recorder_filter (l->client_recorder, PL_EVENT_DATA);
+  sent = pl_test_recorder_filter (l->pair.client_recorder, PL_EVENT_DATA);
   g_assert_cmpuint (sent->len, ==, 1);
   {
     static const char wire[] = "Subject: hi\r\n\r\nhello\r\n..dot line\r\n.\r\n";
@@ -253,10 +191,10 @@ test_deliver (gconstpointer data)
   }
   g_assert_cmpstr (((PlEvent *) sent->pdata[0])->text, ==, "Subject: hi\n\nhello\n.dot line\n.");
 
-  g_assert_true (g_strv_contains (pl_smtp_client_get_extensions (PL_SMTP_CLIENT (l->client)), "PIPELINING"));
-  g_assert_true (g_strv_contains (pl_smtp_client_get_extensions (PL_SMTP_CLIENT (l->client)), "SIZE 10485760"));
-  assert_streams (l);
-  assert_same_units (l);
+  g_assert_true (g_strv_contains (pl_smtp_client_get_extensions (PL_SMTP_CLIENT (l->pair.client)), "PIPELINING"));
+  g_assert_true (g_strv_contains (pl_smtp_client_get_extensions (PL_SMTP_CLIENT (l->pair.client)), "SIZE 10485760"));
+  pl_test_link_assert_streams (&l->pair);
+  pl_test_link_assert_same_units (&l->pair, units, G_N_ELEMENTS (units));
 }
 
 /* AUTH PLAIN on the submission hop: relaying for an authenticated user; credentials shown decoded. */
@@ -270,20 +208,20 @@ test_auth_plain (void)
   g_autofree char *got = NULL;
   PlEvent *auth;
 
-  link_run (l, 0, 0);
-  got = shape (l->client_recorder);
+  pl_test_link_run (&l->pair, 0, 0);
+  got = shape (l->pair.client_recorder);
   g_assert_cmpstr (got, ==,
                    "220 | EHLO mail.a.example | 250 | AUTH PLAIN AGFsaWNlAHNlY3JldA== | 235"
                    " | MAIL FROM:<alice@a.example> SIZE=33 | RCPT TO:<carol@c.example> | DATA"
                    " | 250 | 250 | 354 | <data> | 250 | QUIT | 221");
-  g_assert_cmpint (result_of (l->client)->verdict, ==, PL_SMTP_VERDICT_DELIVERED);
+  g_assert_cmpint (result_of (l->pair.client)->verdict, ==, PL_SMTP_VERDICT_DELIVERED);
   g_assert_cmpstr (((PlTestSmtpDelivery *) l->world->deliveries->pdata[0])->auth_user, ==, "alice");
-  commands = pl_test_recorder_filter (l->client_recorder, PL_EVENT_COMMAND);
+  commands = pl_test_recorder_filter (l->pair.client_recorder, PL_EVENT_COMMAND);
   auth = commands->pdata[1];
   g_assert_cmpstr (auth->verb, ==, "AUTH");
   g_assert_cmpstr (auth->text, ==, "AUTH PLAIN AGFsaWNlAHNlY3JldA==  (decodes to: \"\" / \"alice\" / \"secret\")");
-  assert_streams (l);
-  assert_same_units (l);
+  pl_test_link_assert_streams (&l->pair);
+  pl_test_link_assert_same_units (&l->pair, units, G_N_ELEMENTS (units));
 }
 
 /* Wrong password: 535 is permanent, the client quits without MAIL. */
@@ -294,17 +232,17 @@ test_auth_wrong (void)
   g_autofree char *got = NULL;
   const PlSmtpClientResult *result;
 
-  link_run (l, 0, 0);
-  got = shape (l->client_recorder);
+  pl_test_link_run (&l->pair, 0, 0);
+  got = shape (l->pair.client_recorder);
   g_assert_cmpstr (got, ==, "220 | EHLO mail.a.example | 250 | AUTH PLAIN AGFsaWNlAHdyb25n | 535 | QUIT | 221");
-  result = result_of (l->client);
+  result = result_of (l->pair.client);
   g_assert_cmpint (result->verdict, ==, PL_SMTP_VERDICT_PERMANENT);
   g_assert_cmpuint (result->code, ==, 535);
   g_assert_cmpstr (result->reply, ==, "535 Authentication credentials invalid");
   assert_recipient (result, 0, "bob@b.example", PL_SMTP_VERDICT_PERMANENT, 535);
-  g_assert_true (pl_engine_is_failed (l->client));
+  g_assert_true (pl_engine_is_failed (l->pair.client));
   g_assert_cmpuint (l->world->deliveries->len, ==, 0);
-  assert_streams (l);
+  pl_test_link_assert_streams (&l->pair);
 }
 
 /* Credentials but a server without AUTH: nothing is sent in the clear, the message is not sent. */
@@ -318,10 +256,10 @@ test_auth_not_offered (void)
 
   config.offer_auth = FALSE;
   l = link_new (&(ClientSetup) { .auth_user = "alice", .auth_password = "secret" }, &config);
-  link_run (l, 0, 0);
-  got = shape (l->client_recorder);
+  pl_test_link_run (&l->pair, 0, 0);
+  got = shape (l->pair.client_recorder);
   g_assert_cmpstr (got, ==, "220 | EHLO mail.a.example | 250 | QUIT | 221");
-  result = result_of (l->client);
+  result = result_of (l->pair.client);
   g_assert_cmpint (result->verdict, ==, PL_SMTP_VERDICT_PERMANENT);
   g_assert_cmpuint (result->code, ==, 0);
   g_assert_cmpstr (result->reply, ==, "the server does not offer AUTH PLAIN or LOGIN");
@@ -337,8 +275,8 @@ test_recipients (gconstpointer data)
   const PlSmtpClientResult *result;
   PlTestSmtpDelivery *delivered;
 
-  link_run (l, 0, 0);
-  result = result_of (l->client);
+  pl_test_link_run (&l->pair, 0, 0);
+  result = result_of (l->pair.client);
   g_assert_cmpuint (result->n_recipients, ==, 3);
   assert_recipient (result, 0, "bob@b.example", PL_SMTP_VERDICT_DELIVERED, 250);
   assert_recipient (result, 1, "carol@b.example", PL_SMTP_VERDICT_PERMANENT, 550);
@@ -348,12 +286,12 @@ test_recipients (gconstpointer data)
   /* Something is worth trying again: the whole is temporary, decided by the 452. */
   g_assert_cmpint (result->verdict, ==, PL_SMTP_VERDICT_TEMPORARY);
   g_assert_cmpuint (result->code, ==, 452);
-  g_assert_true (pl_engine_is_failed (l->client));
+  g_assert_true (pl_engine_is_failed (l->pair.client));
   g_assert_cmpuint (l->world->deliveries->len, ==, 1);
   delivered = l->world->deliveries->pdata[0];
   g_assert_cmpstrv (delivered->recipients, to_bob);
-  assert_streams (l);
-  assert_same_units (l);
+  pl_test_link_assert_streams (&l->pair);
+  pl_test_link_assert_same_units (&l->pair, units, G_N_ELEMENTS (units));
 }
 
 typedef struct {
@@ -404,18 +342,18 @@ test_refusal (gconstpointer data)
   g_autofree char *got = NULL;
   const PlSmtpClientResult *result;
 
-  link_run (l, 0, 0);
-  got = shape (l->client_recorder);
+  pl_test_link_run (&l->pair, 0, 0);
+  got = shape (l->pair.client_recorder);
   g_assert_cmpstr (got, ==, rc->shape);
-  result = result_of (l->client);
+  result = result_of (l->pair.client);
   g_assert_cmpint (result->verdict, ==, rc->verdict);
   g_assert_cmpuint (result->code, ==, rc->code);
   g_assert_cmpstr (result->reply, ==, rc->reply);
   assert_recipient (result, 0, rc->recipient, rc->verdict, rc->code);
-  g_assert_true (pl_engine_is_failed (l->client));
+  g_assert_true (pl_engine_is_failed (l->pair.client));
   g_assert_cmpuint (l->world->deliveries->len, ==, 0);
-  assert_streams (l);
-  assert_same_units (l);
+  pl_test_link_assert_streams (&l->pair);
+  pl_test_link_assert_same_units (&l->pair, units, G_N_ELEMENTS (units));
 }
 
 /* The server could not store it (451 after "."): try later, and the client never saw 250. */
@@ -427,16 +365,16 @@ test_deliver_451 (void)
   g_autoptr(GPtrArray) replies = NULL;
 
   l->world->deliver_reply = pl_smtp_reply_new (451, "Requested action aborted: local error in processing");
-  link_run (l, 0, 0);
-  result = result_of (l->client);
+  pl_test_link_run (&l->pair, 0, 0);
+  result = result_of (l->pair.client);
   g_assert_cmpint (result->verdict, ==, PL_SMTP_VERDICT_TEMPORARY);
   g_assert_cmpuint (result->code, ==, 451);
   g_assert_cmpstr (result->reply, ==, "451 Requested action aborted: local error in processing");
   assert_recipient (result, 0, "bob@b.example", PL_SMTP_VERDICT_TEMPORARY, 451);
-  replies = pl_test_recorder_filter (l->client_recorder, PL_EVENT_REPLY);
+  replies = pl_test_recorder_filter (l->pair.client_recorder, PL_EVENT_REPLY);
   for (guint i = 0; i < replies->len; i++)
     g_assert_cmpstr (((PlEvent *) replies->pdata[i])->text, !=, ACCEPTED);
-  g_assert_true (pl_engine_is_failed (l->client));
+  g_assert_true (pl_engine_is_failed (l->pair.client));
 }
 
 /* Bigger than the server's SIZE: not sent at all (RFC 1870 section 6.1). */
@@ -451,10 +389,10 @@ test_size_limit (void)
 
   config.max_message_size = 100;
   l = link_new (&(ClientSetup) { .message = big }, &config);
-  link_run (l, 0, 0);
-  got = shape (l->client_recorder);
+  pl_test_link_run (&l->pair, 0, 0);
+  got = shape (l->pair.client_recorder);
   g_assert_cmpstr (got, ==, "220 | EHLO mail.a.example | 250 | QUIT | 221");
-  result = result_of (l->client);
+  result = result_of (l->pair.client);
   g_assert_cmpint (result->verdict, ==, PL_SMTP_VERDICT_PERMANENT);
   g_assert_cmpuint (result->code, ==, 0);
   g_assert_cmpstr (result->reply, ==, "message of 502 octets is over the server's limit of 100 (SIZE)");
@@ -468,14 +406,14 @@ test_message_encoding (void)
   g_autoptr(GPtrArray) commands = NULL;
   g_autofree char *message = NULL;
 
-  link_run (l, 0, 0);
-  commands = pl_test_recorder_filter (l->client_recorder, PL_EVENT_COMMAND);
+  pl_test_link_run (&l->pair, 0, 0);
+  commands = pl_test_recorder_filter (l->pair.client_recorder, PL_EVENT_COMMAND);
   g_assert_cmpstr (((PlEvent *) commands->pdata[1])->text, ==,
                    "MAIL FROM:<alice@a.example> SIZE=30 BODY=8BITMIME");
   g_assert_true (((PlTestSmtpDelivery *) l->world->deliveries->pdata[0])->body_8bitmime);
   message = pl_test_smtp_delivered_text (l->world, 0);
   g_assert_true (g_str_has_suffix (message, PL_TEST_SMTP_NOW "\r\nSubject: caf\xc3\xa9\r\n\r\n.\r\n..\r\nend\r\n"));
-  assert_streams (l);
+  pl_test_link_assert_streams (&l->pair);
 }
 
 /* Every server batch cut at every octet, and octet by octet: the same dialogue and outcome. */
@@ -490,15 +428,15 @@ test_split_replies (void)
     g_autoptr(Link) l = link_new (&(ClientSetup) { .recipients = rcpts, .auth_user = "bob",
                                                    .auth_password = "hungry" }, NULL);
 
-    link_run (l, 1, 0);
-    reference = shape (l->client_recorder);
-    assert_recipient (result_of (l->client), 0, "bob@b.example", PL_SMTP_VERDICT_DELIVERED, 250);
-    assert_recipient (result_of (l->client), 1, "carol@b.example", PL_SMTP_VERDICT_PERMANENT, 550);
-    assert_streams (l);
-    assert_same_units (l);
-    for (guint i = 0; i < l->server_recorder->events->len; i++)
+    pl_test_link_run (&l->pair, 1, 0);
+    reference = shape (l->pair.client_recorder);
+    assert_recipient (result_of (l->pair.client), 0, "bob@b.example", PL_SMTP_VERDICT_DELIVERED, 250);
+    assert_recipient (result_of (l->pair.client), 1, "carol@b.example", PL_SMTP_VERDICT_PERMANENT, 550);
+    pl_test_link_assert_streams (&l->pair);
+    pl_test_link_assert_same_units (&l->pair, units, G_N_ELEMENTS (units));
+    for (guint i = 0; i < l->pair.server_recorder->events->len; i++)
       {
-        PlEvent *event = l->server_recorder->events->pdata[i];
+        PlEvent *event = l->pair.server_recorder->events->pdata[i];
         if (event->octets != NULL)
           longest = MAX (longest, g_bytes_get_size (event->octets));
       }
@@ -511,13 +449,13 @@ test_split_replies (void)
                                                      .auth_password = "hungry" }, NULL);
       g_autofree char *got = NULL;
 
-      link_run (l, 0, split);
-      got = shape (l->client_recorder);
+      pl_test_link_run (&l->pair, 0, split);
+      got = shape (l->pair.client_recorder);
       g_assert_cmpstr (got, ==, reference);
-      assert_recipient (result_of (l->client), 0, "bob@b.example", PL_SMTP_VERDICT_DELIVERED, 250);
+      assert_recipient (result_of (l->pair.client), 0, "bob@b.example", PL_SMTP_VERDICT_DELIVERED, 250);
       g_assert_cmpuint (l->world->deliveries->len, ==, 1);
-      assert_streams (l);
-      assert_same_units (l);
+      pl_test_link_assert_streams (&l->pair);
+      pl_test_link_assert_same_units (&l->pair, units, G_N_ELEMENTS (units));
     }
 }
 
@@ -533,9 +471,9 @@ test_replies_in_one_feed (void)
   const guint8 *s;
   gsize len;
 
-  link_run (reference, 0, 0);
-  s = reference->s_stream->data;
-  len = reference->s_stream->len;
+  pl_test_link_run (&reference->pair, 0, 0);
+  s = reference->pair.s_stream->data;
+  len = reference->pair.s_stream->len;
 
   for (gsize split = 0; split <= len; split++)
     {
@@ -548,7 +486,7 @@ test_replies_in_one_feed (void)
       pl_engine_feed (client, s, split);
       pl_engine_feed (client, s + split, len - split);
       pl_test_take_output (client, out);
-      g_assert_cmpmem (out->data, out->len, reference->c_stream->data, reference->c_stream->len);
+      g_assert_cmpmem (out->data, out->len, reference->pair.c_stream->data, reference->pair.c_stream->len);
       g_assert_true (pl_engine_is_finished (client));
       g_assert_false (pl_engine_is_failed (client));
       g_assert_cmpint (result_of (client)->verdict, ==, PL_SMTP_VERDICT_DELIVERED);
@@ -688,27 +626,27 @@ test_script_textbook (void)
     "221 mail.b.example closing connection",
   };
 
-  link_run (l, 0, 0);
-  got = shape (l->client_recorder);
+  pl_test_link_run (&l->pair, 0, 0);
+  got = shape (l->pair.client_recorder);
   g_assert_cmpstr (got, ==, "220 | HELO crepes.fr | 250 | MAIL FROM: <alice@crepes.fr> | 250"
                    " | RCPT TO: <bob@b.example> | 250 | DATA | 354 | <data> | 250 | QUIT | 221");
-  replies = pl_test_recorder_filter (l->client_recorder, PL_EVENT_REPLY);
+  replies = pl_test_recorder_filter (l->pair.client_recorder, PL_EVENT_REPLY);
   g_assert_cmpuint (replies->len, ==, G_N_ELEMENTS (want_replies));
   for (guint i = 0; i < replies->len; i++)
     g_assert_cmpstr (((PlEvent *) replies->pdata[i])->text, ==, want_replies[i]);
-  data = pl_test_recorder_filter (l->client_recorder, PL_EVENT_DATA);
+  data = pl_test_recorder_filter (l->pair.client_recorder, PL_EVENT_DATA);
   g_assert_cmpstr (((PlEvent *) data->pdata[0])->text, ==, "Do you like ketchup?\nHow about pickles?\n.");
 
-  result = result_of (l->client);
+  result = result_of (l->pair.client);
   g_assert_cmpint (result->verdict, ==, PL_SMTP_VERDICT_DELIVERED);
   g_assert_cmpuint (result->code, ==, 250);
   g_assert_cmpuint (result->n_recipients, ==, 0);
-  g_assert_true (pl_engine_is_finished (l->client));
-  g_assert_false (pl_engine_is_failed (l->client));
+  g_assert_true (pl_engine_is_finished (l->pair.client));
+  g_assert_false (pl_engine_is_failed (l->pair.client));
   message = pl_test_smtp_delivered_text (l->world, 0);
   g_assert_true (g_str_has_suffix (message, "\r\nDo you like ketchup?\r\nHow about pickles?\r\n"));
-  assert_streams (l);
-  assert_same_units (l);
+  pl_test_link_assert_streams (&l->pair);
+  pl_test_link_assert_same_units (&l->pair, units, G_N_ELEMENTS (units));
 }
 
 /* DATA refused in a script: its message lines are skipped, and the script goes on after the ".". */
@@ -720,15 +658,15 @@ test_script_data_refused (void)
   g_autoptr(GPtrArray) notes = NULL;
   g_autofree char *got = NULL;
 
-  link_run (l, 0, 0);
-  got = shape (l->client_recorder);
+  pl_test_link_run (&l->pair, 0, 0);
+  got = shape (l->pair.client_recorder);
   g_assert_cmpstr (got, ==, "220 | HELO x | 250 | DATA | 503 | NOOP | 250 | QUIT | 221");
-  notes = pl_test_recorder_filter (l->client_recorder, PL_EVENT_NOTE);
+  notes = pl_test_recorder_filter (l->pair.client_recorder, PL_EVENT_NOTE);
   g_assert_cmpuint (notes->len, ==, 1);
   g_assert_cmpstr (((PlEvent *) notes->pdata[0])->text, ==, "DATA refused: the 2 message lines of the script not sent");
-  g_assert_cmpint (result_of (l->client)->verdict, ==, PL_SMTP_VERDICT_NONE);
-  g_assert_false (pl_engine_is_failed (l->client));
-  assert_streams (l);
+  g_assert_cmpint (result_of (l->pair.client)->verdict, ==, PL_SMTP_VERDICT_NONE);
+  g_assert_false (pl_engine_is_failed (l->pair.client));
+  pl_test_link_assert_streams (&l->pair);
 }
 
 /* AUTH LOGIN by hand: the base64 lines are shown decoded on the client's side too. */
@@ -739,14 +677,14 @@ test_script_auth_login (void)
   g_autoptr(Link) l = link_new (&(ClientSetup) { .script = script }, NULL);
   g_autoptr(GPtrArray) commands = NULL;
 
-  link_run (l, 0, 0);
-  commands = pl_test_recorder_filter (l->client_recorder, PL_EVENT_COMMAND);
+  pl_test_link_run (&l->pair, 0, 0);
+  commands = pl_test_recorder_filter (l->pair.client_recorder, PL_EVENT_COMMAND);
   g_assert_cmpuint (commands->len, ==, 5);
   g_assert_cmpstr (((PlEvent *) commands->pdata[2])->text, ==, "YWxpY2U=  (decodes to: \"alice\")");
   g_assert_null (((PlEvent *) commands->pdata[2])->verb);
   g_assert_cmpstr (((PlEvent *) commands->pdata[3])->text, ==, "c2VjcmV0  (decodes to: \"secret\")");
-  g_assert_cmpstr (pl_smtp_server_get_auth_user (PL_SMTP_SERVER (l->server)), ==, "alice");
-  assert_same_units (l);
+  g_assert_cmpstr (pl_smtp_server_get_auth_user (PL_SMTP_SERVER (l->pair.server)), ==, "alice");
+  pl_test_link_assert_same_units (&l->pair, units, G_N_ELEMENTS (units));
 }
 
 /* A script cut off by the server: the client fails. */

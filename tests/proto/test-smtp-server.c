@@ -8,7 +8,7 @@
 #include "pl-explain.h"
 #include "pl-smtp-grammar.h"
 #include "pl-smtp-server.h"
-#include "pop3-test-util.h"
+#include "engine-test-util.h"
 #include "smtp-test-util.h"
 
 #define S(str) str, sizeof (str) - 1
@@ -40,11 +40,8 @@
 
 /* A server engine on a test world, with everything fed to it and everything it said. */
 typedef struct {
+  PlTestDialogue talk;
   PlTestSmtpWorld *world;
-  PlEngine        *server;
-  PlTestRecorder  *recorder;
-  GByteArray      *input;
-  GByteArray      *output;
 } Dialogue;
 
 static Dialogue *
@@ -53,12 +50,7 @@ dialogue_new_full (const PlSmtpServerConfig *config)
   Dialogue *d = g_new0 (Dialogue, 1);
 
   d->world = pl_test_smtp_world_new ();
-  d->server = pl_test_smtp_server_new (d->world, config);
-  d->recorder = pl_test_recorder_new (d->server);
-  d->input = g_byte_array_new ();
-  d->output = g_byte_array_new ();
-  pl_engine_start (d->server);
-  pl_test_take_output (d->server, d->output);
+  pl_test_dialogue_init (&d->talk, pl_test_smtp_server_new (d->world, config));
   return d;
 }
 
@@ -71,46 +63,12 @@ dialogue_new (void)
 static void
 dialogue_free (Dialogue *d)
 {
-  g_object_unref (d->server);
+  pl_test_dialogue_clear (&d->talk);
   pl_test_smtp_world_free (d->world);
-  pl_test_recorder_free (d->recorder);
-  g_byte_array_unref (d->input);
-  g_byte_array_unref (d->output);
   g_free (d);
 }
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Dialogue, dialogue_free)
-
-/* Feeds @len octets and returns what the server said in answer (replies hold no NUL). */
-static char *
-dialogue_say_len (Dialogue   *d,
-                  const char *input,
-                  gsize       len)
-{
-  guint before = d->output->len;
-
-  g_byte_array_append (d->input, (const guint8 *) input, (guint) len);
-  pl_engine_feed (d->server, (const guint8 *) input, len);
-  pl_test_take_output (d->server, d->output);
-  return g_strndup ((const char *) d->output->data + before, d->output->len - before);
-}
-
-static char *
-dialogue_say (Dialogue   *d,
-              const char *input)
-{
-  return dialogue_say_len (d, input, strlen (input));
-}
-
-static void
-dialogue_expect (Dialogue   *d,
-                 const char *input,
-                 const char *expected)
-{
-  g_autofree char *got = dialogue_say (d, input);
-
-  g_assert_cmpstr (got, ==, expected);
-}
 
 static PlTestSmtpDelivery *
 delivery (Dialogue *d,
@@ -124,7 +82,7 @@ static GPtrArray *
 events_of (Dialogue    *d,
            PlEventKind  kind)
 {
-  return pl_test_recorder_filter (d->recorder, kind);
+  return pl_test_recorder_filter (d->talk.recorder, kind);
 }
 
 /* An event's octets, exactly (the text of @expected holds no NUL). */
@@ -348,14 +306,14 @@ test_exchange (gconstpointer data)
   g_autoptr(GByteArray) s_stream = NULL;
 
   if (ex->prelude != NULL)
-    g_free (dialogue_say (d, ex->prelude));
-  got = dialogue_say_len (d, ex->input, ex->input_len);
+    g_free (pl_test_dialogue_say (&d->talk, ex->prelude));
+  got = pl_test_dialogue_say_len (&d->talk, ex->input, ex->input_len);
   g_assert_cmpstr (got, ==, ex->expected);
   /* Only a complete DATA, answered 250, stores anything. */
   g_assert_cmpuint (d->world->deliveries->len, ==,
                     g_strstr_len (got, -1, ACCEPTED) != NULL ? 1 : 0);
-  s_stream = pl_test_recorder_concat (d->recorder, PL_DIR_SERVER);
-  g_assert_cmpmem (s_stream->data, s_stream->len, d->output->data, d->output->len);
+  s_stream = pl_test_recorder_concat (d->talk.recorder, PL_DIR_SERVER);
+  g_assert_cmpmem (s_stream->data, s_stream->len, d->talk.output->data, d->talk.output->len);
 }
 
 /* The textbook's session, end to end ---------------------------------------------------- */
@@ -381,23 +339,23 @@ static void
 test_textbook_session (void)
 {
   g_autoptr(Dialogue) d = dialogue_new ();
-  g_autofree char *greeting = g_strndup ((const char *) d->output->data, d->output->len);
+  g_autofree char *greeting = g_strndup ((const char *) d->talk.output->data, d->talk.output->len);
   g_autofree char *message = NULL;
   PlTestSmtpDelivery *got;
 
   g_assert_cmpstr (greeting, ==, GREETING);
   for (gsize i = 0; i < G_N_ELEMENTS (textbook_steps); i++)
     {
-      dialogue_expect (d, textbook_steps[i].say, textbook_steps[i].reply);
-      g_assert_cmpint (pl_engine_is_finished (d->server), ==, i + 1 == G_N_ELEMENTS (textbook_steps));
+      pl_test_dialogue_expect (&d->talk, textbook_steps[i].say, textbook_steps[i].reply);
+      g_assert_cmpint (pl_engine_is_finished (d->talk.server), ==, i + 1 == G_N_ELEMENTS (textbook_steps));
     }
-  g_assert_false (pl_engine_is_failed (d->server));
-  g_assert_cmpstr (d->recorder->states->str, ==,
+  g_assert_false (pl_engine_is_failed (d->talk.server));
+  g_assert_cmpstr (d->talk.recorder->states->str, ==,
                    "CONNECTED>READY;READY>MAIL;MAIL>RCPT;RCPT>DATA;DATA>READY;READY>CLOSED;");
-  g_assert_cmpint (pl_smtp_server_get_state (PL_SMTP_SERVER (d->server)), ==, PL_SMTP_SERVER_CLOSED);
-  g_assert_cmpuint (pl_smtp_server_get_n_delivered (PL_SMTP_SERVER (d->server)), ==, 1);
-  g_assert_cmpstr (pl_smtp_server_get_helo (PL_SMTP_SERVER (d->server)), ==, "crepes.fr");
-  g_assert_null (pl_smtp_server_get_auth_user (PL_SMTP_SERVER (d->server)));
+  g_assert_cmpint (pl_smtp_server_get_state (PL_SMTP_SERVER (d->talk.server)), ==, PL_SMTP_SERVER_CLOSED);
+  g_assert_cmpuint (pl_smtp_server_get_n_delivered (PL_SMTP_SERVER (d->talk.server)), ==, 1);
+  g_assert_cmpstr (pl_smtp_server_get_helo (PL_SMTP_SERVER (d->talk.server)), ==, "crepes.fr");
+  g_assert_null (pl_smtp_server_get_auth_user (PL_SMTP_SERVER (d->talk.server)));
 
   got = delivery (d, 0);
   g_assert_cmpstr (got->mail_from, ==, "alice@crepes.fr");
@@ -465,7 +423,7 @@ test_received (gconstpointer data)
     config.client_address = NULL;
   d = dialogue_new_full (&config);
   d->world->next_id = rc->next_id;
-  g_free (dialogue_say (d, rc->input));
+  g_free (pl_test_dialogue_say (&d->talk, rc->input));
   g_assert_cmpuint (d->world->deliveries->len, >=, 1);
   message = pl_test_smtp_delivered_text (d->world, d->world->deliveries->len - 1);
   g_assert_cmpstr (message, ==, expected);
@@ -481,9 +439,9 @@ test_unstuffing (void)
   PlEvent *event;
   static const char content[] = "..\r\n...x\r\n.y\r\nbare\nlf\nend\r\n";
 
-  g_free (dialogue_say (d, RCPT "DATA\r\n"));
-  dialogue_expect (d, content, "");
-  dialogue_expect (d, ".\r\n", ACCEPTED);
+  g_free (pl_test_dialogue_say (&d->talk, RCPT "DATA\r\n"));
+  pl_test_dialogue_expect (&d->talk, content, "");
+  pl_test_dialogue_expect (&d->talk, ".\r\n", ACCEPTED);
   message = pl_test_smtp_delivered_text (d->world, 0);
   g_assert_true (g_str_has_suffix (message, "\r\n.\r\n..x\r\ny\r\nbare\r\nlf\r\nend\r\n"));
 
@@ -509,17 +467,17 @@ test_too_many_recipients (void)
   g_autoptr(GString) expected = g_string_new (NULL);
   g_autofree char *got = NULL;
 
-  g_free (dialogue_say (d, MAIL));
+  g_free (pl_test_dialogue_say (&d->talk, MAIL));
   for (guint i = 0; i < 101; i++)
     {
       g_string_append (rcpts, "RCPT TO:<bob@b.example>\r\n");
       g_string_append (expected, i < 100 ? BOB_OK : "452 Too many recipients (at most 100 per message)\r\n");
     }
-  got = dialogue_say (d, rcpts->str);
+  got = pl_test_dialogue_say (&d->talk, rcpts->str);
   g_assert_cmpstr (got, ==, expected->str);
   /* The extra never reached the policy. */
   g_assert_cmpuint (d->world->n_recipient_checks, ==, 100);
-  dialogue_expect (d, "DATA\r\nx\r\n.\r\n", GO_AHEAD ACCEPTED);
+  pl_test_dialogue_expect (&d->talk, "DATA\r\nx\r\n.\r\n", GO_AHEAD ACCEPTED);
   g_assert_cmpuint (g_strv_length (delivery (d, 0)->recipients), ==, 100);
 }
 
@@ -531,8 +489,8 @@ test_max_recipients_config (void)
 
   config.max_recipients = 2;
   d = dialogue_new_full (&config);
-  g_free (dialogue_say (d, MAIL));
-  dialogue_expect (d, "RCPT TO:<bob@b.example>\r\nRCPT TO:<carol@b.example>\r\nRCPT TO:<bob@b.example>\r\n"
+  g_free (pl_test_dialogue_say (&d->talk, MAIL));
+  pl_test_dialogue_expect (&d->talk, "RCPT TO:<bob@b.example>\r\nRCPT TO:<carol@b.example>\r\nRCPT TO:<bob@b.example>\r\n"
                    "RCPT TO:<bob@b.example>\r\n",
                    BOB_OK "550 carol@b.example ... No such user here\r\n" BOB_OK
                    "452 Too many recipients (at most 2 per message)\r\n");
@@ -556,11 +514,11 @@ test_message_too_big (void)
 
   config.max_message_size = 1000;
   d = dialogue_new_full (&config);
-  ehlo = dialogue_say (d, EHLO);
+  ehlo = pl_test_dialogue_say (&d->talk, EHLO);
   g_assert_nonnull (strstr (ehlo, "250-SIZE 1000\r\n"));
-  dialogue_expect (d, "MAIL FROM:<alice@a.example> SIZE=1001\r\n",
+  pl_test_dialogue_expect (&d->talk, "MAIL FROM:<alice@a.example> SIZE=1001\r\n",
                    "552 Message size exceeds fixed maximum message size (1000 octets)\r\n");
-  dialogue_expect (d, "MAIL FROM:<alice@a.example> SIZE=1000\r\nRCPT TO:<bob@b.example>\r\nDATA\r\n",
+  pl_test_dialogue_expect (&d->talk, "MAIL FROM:<alice@a.example> SIZE=1000\r\nRCPT TO:<bob@b.example>\r\nDATA\r\n",
                    SENDER_OK BOB_OK GO_AHEAD);
   /* 50 lines of 98 octets and CRLF: 5000 octets, in pieces. */
   for (guint i = 0; i < 50; i++)
@@ -570,12 +528,12 @@ test_message_too_big (void)
     }
   for (gsize pos = 0; pos < body->len; pos += 333)
     {
-      g_autofree char *got = dialogue_say_len (d, body->str + pos, MIN (333, body->len - pos));
+      g_autofree char *got = pl_test_dialogue_say_len (&d->talk, body->str + pos, MIN (333, body->len - pos));
       g_assert_cmpstr (got, ==, "");
     }
-  dialogue_expect (d, ".\r\n", "552 Message size exceeds fixed maximum message size (1000 octets)\r\n");
+  pl_test_dialogue_expect (&d->talk, ".\r\n", "552 Message size exceeds fixed maximum message size (1000 octets)\r\n");
   g_assert_cmpuint (d->world->deliveries->len, ==, 0);
-  g_assert_cmpint (pl_smtp_server_get_state (PL_SMTP_SERVER (d->server)), ==, PL_SMTP_SERVER_READY);
+  g_assert_cmpint (pl_smtp_server_get_state (PL_SMTP_SERVER (d->talk.server)), ==, PL_SMTP_SERVER_READY);
 
   /* The event holds what was kept (10 whole lines) and ".", a note what was not. */
   data = events_of (d, PL_EVENT_DATA);
@@ -586,11 +544,11 @@ test_message_too_big (void)
   g_assert_cmpuint (notes->len, ==, 1);
   g_assert_cmpstr (((PlEvent *) notes->pdata[0])->text, ==,
                    "message over the 1000-octet limit: 4000 octets read and not kept");
-  c_stream = pl_test_recorder_concat (d->recorder, PL_DIR_CLIENT);
-  g_assert_cmpuint (c_stream->len + 4000, ==, d->input->len);
+  c_stream = pl_test_recorder_concat (d->talk.recorder, PL_DIR_CLIENT);
+  g_assert_cmpuint (c_stream->len + 4000, ==, d->talk.input->len);
 
   /* The session goes on. */
-  dialogue_expect (d, "MAIL FROM:<alice@a.example>\r\nRCPT TO:<bob@b.example>\r\nDATA\r\nsmall\r\n.\r\n",
+  pl_test_dialogue_expect (&d->talk, "MAIL FROM:<alice@a.example>\r\nRCPT TO:<bob@b.example>\r\nDATA\r\nsmall\r\n.\r\n",
                    SENDER_OK BOB_OK GO_AHEAD ACCEPTED);
 }
 
@@ -607,9 +565,9 @@ test_command_line_too_long (void)
   while (line->len < 1998)
     g_string_append_c (line, 'x');
   g_string_append (line, "\r\n");
-  g_free (dialogue_say (d, EHLO));
-  dialogue_expect (d, line->str, "500 Line too long\r\n");
-  dialogue_expect (d, "MAIL FROM:<alice@a.example>\r\n", SENDER_OK);
+  g_free (pl_test_dialogue_say (&d->talk, EHLO));
+  pl_test_dialogue_expect (&d->talk, line->str, "500 Line too long\r\n");
+  pl_test_dialogue_expect (&d->talk, "MAIL FROM:<alice@a.example>\r\n", SENDER_OK);
 
   commands = events_of (d, PL_EVENT_COMMAND);
   command = commands->pdata[1];
@@ -628,8 +586,8 @@ test_command_line_too_long_in_pieces (void)
   g_autoptr(Dialogue) d = dialogue_new ();
 
   for (guint i = 0; i < 500; i++)
-    dialogue_expect (d, "0123456789", "");
-  dialogue_expect (d, "\r\nQUIT\r\n", "500 Line too long\r\n" BYE);
+    pl_test_dialogue_expect (&d->talk, "0123456789", "");
+  pl_test_dialogue_expect (&d->talk, "\r\nQUIT\r\n", "500 Line too long\r\n" BYE);
 }
 
 /* A message line over 1000 octets (RFC 5321 4.5.3.1.6): read to ".", then 500, nothing stored. */
@@ -640,15 +598,15 @@ test_data_line_too_long (void)
   g_autofree char *line = g_strnfill (2000, 'x');
   g_autoptr(GPtrArray) notes = NULL;
 
-  g_free (dialogue_say (d, RCPT "DATA\r\nSubject: long\r\n\r\n"));
-  dialogue_expect (d, line, "");
-  dialogue_expect (d, "\r\nshort\r\n.\r\n", "500 Line too long: message lines are limited to 1000 octets\r\n");
+  g_free (pl_test_dialogue_say (&d->talk, RCPT "DATA\r\nSubject: long\r\n\r\n"));
+  pl_test_dialogue_expect (&d->talk, line, "");
+  pl_test_dialogue_expect (&d->talk, "\r\nshort\r\n.\r\n", "500 Line too long: message lines are limited to 1000 octets\r\n");
   g_assert_cmpuint (d->world->deliveries->len, ==, 0);
   notes = events_of (d, PL_EVENT_NOTE);
   g_assert_cmpuint (notes->len, ==, 1);
   g_assert_cmpstr (((PlEvent *) notes->pdata[0])->text, ==,
                    "1 message line longer than 1000 octets: 1002 octets discarded");
-  dialogue_expect (d, "NOOP\r\n", "250 OK\r\n");
+  pl_test_dialogue_expect (&d->talk, "NOOP\r\n", "250 OK\r\n");
 }
 
 /* Pipelining (RFC 2920) ------------------------------------------------------------------------ */
@@ -669,11 +627,11 @@ test_pipelined_transaction (void)
       g_autoptr(Dialogue) d = dialogue_new ();
       g_autofree char *message = NULL;
 
-      g_free (dialogue_say_len (d, pipelined_input, split));
-      g_free (dialogue_say_len (d, pipelined_input + split, sizeof pipelined_input - 1 - split));
-      g_assert_cmpmem (d->output->data, d->output->len, pipelined_output, sizeof pipelined_output - 1);
-      g_assert_true (pl_engine_is_finished (d->server));
-      g_assert_false (pl_engine_is_failed (d->server));
+      g_free (pl_test_dialogue_say_len (&d->talk, pipelined_input, split));
+      g_free (pl_test_dialogue_say_len (&d->talk, pipelined_input + split, sizeof pipelined_input - 1 - split));
+      g_assert_cmpmem (d->talk.output->data, d->talk.output->len, pipelined_output, sizeof pipelined_output - 1);
+      g_assert_true (pl_engine_is_finished (d->talk.server));
+      g_assert_false (pl_engine_is_failed (d->talk.server));
       message = pl_test_smtp_delivered_text (d->world, 0);
       g_assert_true (g_str_has_suffix (message, "Subject: hi\r\n\r\n.dots\r\n"));
     }
@@ -682,8 +640,8 @@ test_pipelined_transaction (void)
     g_autoptr(Dialogue) d = dialogue_new ();
 
     for (gsize i = 0; i + 1 < sizeof pipelined_input; i++)
-      g_free (dialogue_say_len (d, pipelined_input + i, 1));
-    g_assert_cmpmem (d->output->data, d->output->len, pipelined_output, sizeof pipelined_output - 1);
+      g_free (pl_test_dialogue_say_len (&d->talk, pipelined_input + i, 1));
+    g_assert_cmpmem (d->talk.output->data, d->talk.output->len, pipelined_output, sizeof pipelined_output - 1);
   }
 }
 
@@ -695,7 +653,7 @@ test_bare_lf (void)
   g_autoptr(GPtrArray) notes = NULL;
   g_autofree char *message = NULL;
 
-  dialogue_expect (d, "EHLO a.example\nMAIL FROM:<alice@a.example>\nRCPT TO:<bob@b.example>\nDATA\n"
+  pl_test_dialogue_expect (&d->talk, "EHLO a.example\nMAIL FROM:<alice@a.example>\nRCPT TO:<bob@b.example>\nDATA\n"
                    "line one\n..two\n.\nQUIT\n",
                    EHLO_REPLY SENDER_OK BOB_OK GO_AHEAD ACCEPTED BYE);
   notes = events_of (d, PL_EVENT_NOTE);
@@ -717,11 +675,11 @@ test_pipelined_flood (void)
 
   for (guint i = 0; i < 20000; i++)
     g_string_append (input, "NOOP\r\n");
-  pl_engine_feed (d->server, (const guint8 *) input->str, input->len);
-  pl_engine_get_output (d->server, &pending);
+  pl_engine_feed (d->talk.server, (const guint8 *) input->str, input->len);
+  pl_engine_get_output (d->talk.server, &pending);
   g_assert_cmpuint (pending, >=, 64 * 1024);
   g_assert_cmpuint (pending, <, 64 * 1024 + 100);
-  pl_test_take_output (d->server, NULL);
+  pl_test_take_output (d->talk.server, NULL);
   replies = events_of (d, PL_EVENT_REPLY);
   g_assert_cmpuint (replies->len, ==, 1 + 20000);
 }
@@ -738,13 +696,13 @@ test_disconnect_in_data (void)
   g_autoptr(GByteArray) c_stream = NULL;
   PlEvent *event;
 
-  g_free (dialogue_say (d, RCPT "DATA\r\nSubject: x\r\n\r\npartial li"));
-  pl_engine_connection_lost (d->server);
+  g_free (pl_test_dialogue_say (&d->talk, RCPT "DATA\r\nSubject: x\r\n\r\npartial li"));
+  pl_engine_connection_lost (d->talk.server);
 
   g_assert_cmpuint (d->world->deliveries->len, ==, 0);
-  g_assert_true (pl_engine_is_finished (d->server));
-  g_assert_true (pl_engine_is_failed (d->server));
-  g_assert_cmpint (pl_smtp_server_get_state (PL_SMTP_SERVER (d->server)), ==, PL_SMTP_SERVER_CLOSED);
+  g_assert_true (pl_engine_is_finished (d->talk.server));
+  g_assert_true (pl_engine_is_failed (d->talk.server));
+  g_assert_cmpint (pl_smtp_server_get_state (PL_SMTP_SERVER (d->talk.server)), ==, PL_SMTP_SERVER_CLOSED);
   data = events_of (d, PL_EVENT_DATA);
   g_assert_cmpuint (data->len, ==, 1);
   event = data->pdata[0];
@@ -754,13 +712,13 @@ test_disconnect_in_data (void)
   g_assert_cmpuint (notes->len, ==, 1);
   g_assert_cmpstr (((PlEvent *) notes->pdata[0])->text, ==,
                    "connection lost in the middle of DATA after 24 octets of message: nothing delivered");
-  c_stream = pl_test_recorder_concat (d->recorder, PL_DIR_CLIENT);
-  g_assert_cmpmem (c_stream->data, c_stream->len, d->input->data, d->input->len);
+  c_stream = pl_test_recorder_concat (d->talk.recorder, PL_DIR_CLIENT);
+  g_assert_cmpmem (c_stream->data, c_stream->len, d->talk.input->data, d->talk.input->len);
 
   /* Lost again, or fed after: nothing more happens. */
-  pl_engine_connection_lost (d->server);
-  pl_engine_feed (d->server, (const guint8 *) ".\r\n", 3);
-  g_assert_cmpuint (pl_test_take_output (d->server, NULL), ==, 0);
+  pl_engine_connection_lost (d->talk.server);
+  pl_engine_feed (d->talk.server, (const guint8 *) ".\r\n", 3);
+  g_assert_cmpuint (pl_test_take_output (d->talk.server, NULL), ==, 0);
   g_assert_cmpuint (d->world->deliveries->len, ==, 0);
 }
 
@@ -776,15 +734,15 @@ test_disconnect_with_unanswered (void)
   for (guint i = 0; i < 12000; i++)
     g_string_append (input, "NOOP\r\n");
   g_string_append (input, "MAIL FROM:<alice@a.example>\r\nRCPT TO:<bob@b.example>\r\nDATA\r\nx\r\n.\r\nQU");
-  g_free (dialogue_say (d, EHLO));
+  g_free (pl_test_dialogue_say (&d->talk, EHLO));
   /* Fed, but nothing sent: the server stops reading once its output is full. */
-  g_byte_array_append (d->input, (const guint8 *) input->str, (guint) input->len);
-  pl_engine_feed (d->server, (const guint8 *) input->str, input->len);
-  pl_engine_connection_lost (d->server);
+  g_byte_array_append (d->talk.input, (const guint8 *) input->str, (guint) input->len);
+  pl_engine_feed (d->talk.server, (const guint8 *) input->str, input->len);
+  pl_engine_connection_lost (d->talk.server);
 
   g_assert_cmpuint (d->world->deliveries->len, ==, 0);
-  c_stream = pl_test_recorder_concat (d->recorder, PL_DIR_CLIENT);
-  g_assert_cmpmem (c_stream->data, c_stream->len, d->input->data, d->input->len);
+  c_stream = pl_test_recorder_concat (d->talk.recorder, PL_DIR_CLIENT);
+  g_assert_cmpmem (c_stream->data, c_stream->len, d->talk.input->data, d->talk.input->len);
   notes = events_of (d, PL_EVENT_NOTE);
   g_assert_cmpuint (notes->len, ==, 2);
   g_assert_cmpstr (((PlEvent *) notes->pdata[0])->text, ==,
@@ -825,16 +783,16 @@ test_relay_replies (gconstpointer data)
   config.peer_trusted = rc->trusted;
   d = dialogue_new_full (&config);
   if (rc->set_peer)
-    pl_smtp_server_set_peer (PL_SMTP_SERVER (d->server), "[::1]:40000", TRUE);
-  g_free (dialogue_say (d, rc->login ? AUTHED "MAIL FROM:<alice@a.example>\r\n" : MAIL));
-  got = dialogue_say (d, "RCPT TO:<carol@c.example>\r\n");
+    pl_smtp_server_set_peer (PL_SMTP_SERVER (d->talk.server), "[::1]:40000", TRUE);
+  g_free (pl_test_dialogue_say (&d->talk, rc->login ? AUTHED "MAIL FROM:<alice@a.example>\r\n" : MAIL));
+  got = pl_test_dialogue_say (&d->talk, "RCPT TO:<carol@c.example>\r\n");
   g_assert_cmpstr (got, ==, rc->expected);
   if (g_str_has_prefix (got, "250"))
     {
       PlTestSmtpDelivery *got_delivery;
       g_autofree char *message = NULL;
 
-      dialogue_expect (d, "DATA\r\nx\r\n.\r\n", GO_AHEAD ACCEPTED);
+      pl_test_dialogue_expect (&d->talk, "DATA\r\nx\r\n.\r\n", GO_AHEAD ACCEPTED);
       got_delivery = delivery (d, 0);
       g_assert_cmpint (got_delivery->trusted, ==, rc->trusted || rc->set_peer);
       g_assert_cmpstr (got_delivery->auth_user, ==, rc->login ? "alice" : NULL);
@@ -869,13 +827,13 @@ test_deliver_refuses (void)
         d->world->deliver_reply = pl_smtp_reply_new (cases[i].code, "%s", cases[i].code == 451
                                                      ? "Requested action aborted: local error in processing (disk full)"
                                                      : "Transaction failed (quarantined)");
-      g_free (dialogue_say (d, RCPT "DATA\r\n"));
-      got = dialogue_say (d, "x\r\n.\r\n");
+      g_free (pl_test_dialogue_say (&d->talk, RCPT "DATA\r\n"));
+      got = pl_test_dialogue_say (&d->talk, "x\r\n.\r\n");
       g_assert_cmpstr (got, ==, cases[i].reply);
-      g_assert_null (g_strstr_len ((const char *) d->output->data, d->output->len, ACCEPTED));
-      g_assert_cmpuint (pl_smtp_server_get_n_delivered (PL_SMTP_SERVER (d->server)), ==, 0);
+      g_assert_null (g_strstr_len ((const char *) d->talk.output->data, d->talk.output->len, ACCEPTED));
+      g_assert_cmpuint (pl_smtp_server_get_n_delivered (PL_SMTP_SERVER (d->talk.server)), ==, 0);
       /* The transaction is over; a new one may start. */
-      dialogue_expect (d, "MAIL FROM:<alice@a.example>\r\n", SENDER_OK);
+      pl_test_dialogue_expect (&d->talk, "MAIL FROM:<alice@a.example>\r\n", SENDER_OK);
     }
 }
 
@@ -886,9 +844,9 @@ test_deliver_bad_code (void)
   g_autoptr(Dialogue) d = dialogue_new ();
 
   d->world->deliver_reply = pl_smtp_reply_new (354, "go on");
-  g_free (dialogue_say (d, RCPT "DATA\r\n"));
+  g_free (pl_test_dialogue_say (&d->talk, RCPT "DATA\r\n"));
   g_test_expect_message ("postlab-proto", G_LOG_LEVEL_WARNING, "*deliver gave reply code 354*");
-  dialogue_expect (d, "x\r\n.\r\n", "451 Requested action aborted: local error in processing\r\n");
+  pl_test_dialogue_expect (&d->talk, "x\r\n.\r\n", "451 Requested action aborted: local error in processing\r\n");
   g_test_assert_expected_messages ();
 }
 
@@ -899,18 +857,18 @@ test_auth_delay (void)
 {
   g_autoptr(Dialogue) d = dialogue_new ();
 
-  g_free (dialogue_say (d, EHLO));
-  dialogue_expect (d, "AUTH PLAIN AGFsaWNlAHdyb25n\r\n", AUTH_BAD);
-  g_assert_cmpuint (pl_engine_take_delay (d->server), ==, 250);
-  g_assert_cmpuint (pl_engine_take_delay (d->server), ==, 0);
-  g_assert_null (pl_smtp_server_get_auth_user (PL_SMTP_SERVER (d->server)));
-  dialogue_expect (d, "AUTH LOGIN\r\nYWxpY2U=\r\nd3Jvbmc=\r\n", "334 VXNlcm5hbWU6\r\n334 UGFzc3dvcmQ6\r\n" AUTH_BAD);
-  g_assert_cmpuint (pl_engine_take_delay (d->server), ==, 250);
-  dialogue_expect (d, "AUTH PLAIN AGJvYgBodW5ncnk=\r\n", AUTH_OK);
-  g_assert_cmpuint (pl_engine_take_delay (d->server), ==, 0);
-  g_assert_cmpstr (pl_smtp_server_get_auth_user (PL_SMTP_SERVER (d->server)), ==, "bob");
+  g_free (pl_test_dialogue_say (&d->talk, EHLO));
+  pl_test_dialogue_expect (&d->talk, "AUTH PLAIN AGFsaWNlAHdyb25n\r\n", AUTH_BAD);
+  g_assert_cmpuint (pl_engine_take_delay (d->talk.server), ==, 250);
+  g_assert_cmpuint (pl_engine_take_delay (d->talk.server), ==, 0);
+  g_assert_null (pl_smtp_server_get_auth_user (PL_SMTP_SERVER (d->talk.server)));
+  pl_test_dialogue_expect (&d->talk, "AUTH LOGIN\r\nYWxpY2U=\r\nd3Jvbmc=\r\n", "334 VXNlcm5hbWU6\r\n334 UGFzc3dvcmQ6\r\n" AUTH_BAD);
+  g_assert_cmpuint (pl_engine_take_delay (d->talk.server), ==, 250);
+  pl_test_dialogue_expect (&d->talk, "AUTH PLAIN AGJvYgBodW5ncnk=\r\n", AUTH_OK);
+  g_assert_cmpuint (pl_engine_take_delay (d->talk.server), ==, 0);
+  g_assert_cmpstr (pl_smtp_server_get_auth_user (PL_SMTP_SERVER (d->talk.server)), ==, "bob");
   g_assert_cmpuint (d->world->n_password_checks, ==, 3);
-  g_assert_cmpstr (d->recorder->states->str, ==,
+  g_assert_cmpstr (d->talk.recorder->states->str, ==,
                    "CONNECTED>READY;READY>AUTH;AUTH>READY;READY>AUTH;AUTH>READY;READY>AUTH;AUTH>READY;");
 }
 
@@ -923,10 +881,10 @@ test_auth_not_offered (void)
 
   config.offer_auth = FALSE;
   d = dialogue_new_full (&config);
-  dialogue_expect (d, EHLO, "250-mail.b.example Hello a.example, pleased to meet you\r\n"
+  pl_test_dialogue_expect (&d->talk, EHLO, "250-mail.b.example Hello a.example, pleased to meet you\r\n"
                    "250-SIZE 10485760\r\n250-PIPELINING\r\n250-8BITMIME\r\n250 HELP\r\n");
-  dialogue_expect (d, "AUTH PLAIN AGFsaWNlAHNlY3JldA==\r\n", "502 Command not implemented: AUTH is not offered here\r\n");
-  dialogue_expect (d, "MAIL FROM:<alice@a.example> AUTH=<>\r\n",
+  pl_test_dialogue_expect (&d->talk, "AUTH PLAIN AGFsaWNlAHNlY3JldA==\r\n", "502 Command not implemented: AUTH is not offered here\r\n");
+  pl_test_dialogue_expect (&d->talk, "MAIL FROM:<alice@a.example> AUTH=<>\r\n",
                    "555 MAIL FROM parameter AUTH not recognized or not implemented\r\n");
   g_assert_cmpuint (d->world->n_password_checks, ==, 0);
 }
@@ -940,7 +898,7 @@ test_auth_events (void)
   g_autoptr(GPtrArray) replies = NULL;
   PlEvent *event;
 
-  g_free (dialogue_say (d, EHLO "AUTH PLAIN AGFsaWNlAHdyb25n\r\nAUTH LOGIN\r\nYWxpY2U=\r\nc2VjcmV0\r\n"));
+  g_free (pl_test_dialogue_say (&d->talk, EHLO "AUTH PLAIN AGFsaWNlAHdyb25n\r\nAUTH LOGIN\r\nYWxpY2U=\r\nc2VjcmV0\r\n"));
   commands = events_of (d, PL_EVENT_COMMAND);
   replies = events_of (d, PL_EVENT_REPLY);
   g_assert_cmpuint (commands->len, ==, 5);
@@ -989,23 +947,23 @@ test_event_octets (void)
   g_string_append (input, "\r\n");
   g_string_append (input, "AUTH LOGIN\r\nYWxpY2U=\r\nc2VjcmV0\r\n");
   g_string_append (input, pipelined_input);
-  g_free (dialogue_say_len (d, input->str, input->len));
+  g_free (pl_test_dialogue_say_len (&d->talk, input->str, input->len));
 
-  s_stream = pl_test_recorder_concat (d->recorder, PL_DIR_SERVER);
-  g_assert_cmpmem (s_stream->data, s_stream->len, d->output->data, d->output->len);
+  s_stream = pl_test_recorder_concat (d->talk.recorder, PL_DIR_SERVER);
+  g_assert_cmpmem (s_stream->data, s_stream->len, d->talk.output->data, d->talk.output->len);
   g_byte_array_append (c_expected, (const guint8 *) input->str, (guint) (long_start + 1000));
   g_byte_array_append (c_expected, (const guint8 *) input->str + long_start + 2002,
                        (guint) (input->len - long_start - 2002));
-  c_stream = pl_test_recorder_concat (d->recorder, PL_DIR_CLIENT);
+  c_stream = pl_test_recorder_concat (d->talk.recorder, PL_DIR_CLIENT);
   g_assert_cmpmem (c_stream->data, c_stream->len, c_expected->data, c_expected->len);
 
   /* Wire order: the greeting, then each command (or message) followed by what it gets. */
   {
     PlDirection last = PL_DIR_CLIENT;
 
-    for (guint i = 0; i < d->recorder->events->len; i++)
+    for (guint i = 0; i < d->talk.recorder->events->len; i++)
       {
-        PlEvent *event = d->recorder->events->pdata[i];
+        PlEvent *event = d->talk.recorder->events->pdata[i];
 
         if (event->kind == PL_EVENT_NOTE)
           continue;
@@ -1026,7 +984,7 @@ test_event_fields (void)
   g_autoptr(GPtrArray) data = NULL;
   PlEvent *event;
 
-  g_free (dialogue_say_len (d, pipelined_input, sizeof pipelined_input - 1));
+  g_free (pl_test_dialogue_say_len (&d->talk, pipelined_input, sizeof pipelined_input - 1));
   commands = events_of (d, PL_EVENT_COMMAND);
   replies = events_of (d, PL_EVENT_REPLY);
   data = events_of (d, PL_EVENT_DATA);
@@ -1057,12 +1015,12 @@ test_event_fields (void)
   g_assert_cmpint (event->dir, ==, PL_DIR_CLIENT);
   g_assert_cmpstr (event->text, ==, "Subject: hi\n\n.dots\n.");
   /* DATA's event comes after the 354 and before the 250. */
-  g_assert_true (d->recorder->events->pdata[11] == (gpointer) event);
+  g_assert_true (d->talk.recorder->events->pdata[11] == (gpointer) event);
 
   /* The inspector can explain every command and reply of the session. */
-  for (guint i = 0; i < d->recorder->events->len; i++)
+  for (guint i = 0; i < d->talk.recorder->events->len; i++)
     {
-      PlEvent *any = d->recorder->events->pdata[i];
+      PlEvent *any = d->talk.recorder->events->pdata[i];
 
       if (any->kind == PL_EVENT_COMMAND || any->kind == PL_EVENT_REPLY)
         g_assert_nonnull (pl_explain_event (PL_PROTOCOL_SMTP, any));
@@ -1080,9 +1038,9 @@ test_greeting_config (void)
 
   config.greeting = "hamburger.edu";
   d = dialogue_new_full (&config);
-  g_assert_cmpmem (d->output->data, d->output->len, expected, sizeof expected - 1);
-  g_assert_cmpint (pl_engine_get_protocol (d->server), ==, PL_PROTOCOL_SMTP);
-  g_assert_cmpstr (pl_engine_get_state_name (d->server), ==, "CONNECTED");
+  g_assert_cmpmem (d->talk.output->data, d->talk.output->len, expected, sizeof expected - 1);
+  g_assert_cmpint (pl_engine_get_protocol (d->talk.server), ==, PL_PROTOCOL_SMTP);
+  g_assert_cmpstr (pl_engine_get_state_name (d->talk.server), ==, "CONNECTED");
 }
 
 /* The null sender (a bounce) is delivered with an empty reverse-path. */
@@ -1091,7 +1049,7 @@ test_null_sender (void)
 {
   g_autoptr(Dialogue) d = dialogue_new ();
 
-  dialogue_expect (d, EHLO "MAIL FROM:<>\r\nRCPT TO:<bob@b.example>\r\nDATA\r\nbounce\r\n.\r\n",
+  pl_test_dialogue_expect (&d->talk, EHLO "MAIL FROM:<>\r\nRCPT TO:<bob@b.example>\r\nDATA\r\nbounce\r\n.\r\n",
                    EHLO_REPLY "250 <> ... Sender ok\r\n" BOB_OK GO_AHEAD ACCEPTED);
   g_assert_cmpstr (delivery (d, 0)->mail_from, ==, "");
 }
@@ -1102,7 +1060,7 @@ test_8bitmime_envelope (void)
   g_autoptr(Dialogue) d = dialogue_new ();
   g_autofree char *message = NULL;
 
-  g_free (dialogue_say (d, EHLO "MAIL FROM:<alice@a.example> BODY=8BITMIME\r\nRCPT TO:<bob@b.example>\r\n"
+  g_free (pl_test_dialogue_say (&d->talk, EHLO "MAIL FROM:<alice@a.example> BODY=8BITMIME\r\nRCPT TO:<bob@b.example>\r\n"
                         "DATA\r\nSubject: caf\xc3\xa9\r\n\r\n\xc3\xa9\r\n.\r\n"));
   g_assert_true (delivery (d, 0)->body_8bitmime);
   message = pl_test_smtp_delivered_text (d->world, 0);
@@ -1133,7 +1091,6 @@ test_random_input (void)
       g_autoptr(GByteArray) s_stream = NULL;
       g_autoptr(GPtrArray) replies = NULL;
       guint n_pieces = (guint) g_rand_int_range (rand, 1, 150);
-      gsize pos = 0;
       guint accepted = 0;
 
       if (round % 2 == 1)
@@ -1150,19 +1107,12 @@ test_random_input (void)
           else
             g_byte_array_append (input, (const guint8 *) piece, (guint) strlen (piece));
         }
-      while (pos < input->len)
-        {
-          gsize want = (gsize) g_rand_int_range (rand, 1, 64);
-          gsize chunk = MIN (want, input->len - pos);
-          g_autofree char *ignored = dialogue_say_len (d, (const char *) input->data + pos, chunk);
-
-          pos += chunk;
-        }
+      pl_test_dialogue_feed_randomly (&d->talk, input->data, input->len, rand);
       if (g_rand_boolean (rand))
-        pl_engine_connection_lost (d->server);
+        pl_engine_connection_lost (d->talk.server);
 
-      s_stream = pl_test_recorder_concat (d->recorder, PL_DIR_SERVER);
-      g_assert_cmpmem (s_stream->data, s_stream->len, d->output->data, d->output->len);
+      s_stream = pl_test_recorder_concat (d->talk.recorder, PL_DIR_SERVER);
+      g_assert_cmpmem (s_stream->data, s_stream->len, d->talk.output->data, d->talk.output->len);
       replies = events_of (d, PL_EVENT_REPLY);
       for (guint i = 0; i < replies->len; i++)
         {
