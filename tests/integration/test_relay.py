@@ -83,12 +83,14 @@ def wait_for(condition, timeout, what):
     raise AssertionError("%s did not happen within %g s" % (what, timeout))
 
 
-def test_relayed_within_a_second():
+def test_relayed_at_once():
     with Server(CLI, verbose=True) as server:
         refused = submit(server.smtp_a, ["bob@b.example"], "Lunch at noon")
         submitted = time.monotonic()
         check_equal(refused, {}, "recipients refused")
-        found = wait_for(lambda: with_subject(pop3_messages(server.port), "Lunch at noon"), 1.0,
+        # It takes tens of milliseconds; the bound is loose for loaded machines and sanitizer
+        # builds, and still proves the first try delivered it (the first retry is a minute away).
+        found = wait_for(lambda: with_subject(pop3_messages(server.port), "Lunch at noon"), 3.0,
                          "the message reaching Bob's POP3")
         print("  # on mail.b.example %.3f s after the 250" % (time.monotonic() - submitted), flush=True)
         check_equal(len(found), 1, "copies of the message")
@@ -417,7 +419,7 @@ def test_serve_world_options():
 
 
 run_tests([
-    ("smtplib submits, relayed to mail.b.example within a second", test_relayed_within_a_second),
+    ("smtplib submits, relayed to mail.b.example at the first try", test_relayed_at_once),
     ("trusted network relays without AUTH; Date and Message-ID kept", test_trusted_and_present_headers_kept),
     ("not an open relay", test_not_an_open_relay),
     ("target down: queued, delivered when it comes back", test_target_down_then_back),
