@@ -4,6 +4,9 @@
 
 #include <stdio.h>
 #include <string.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include "pl-cli.h"
 #include "pl-pcap-source.h"
@@ -93,7 +96,19 @@ pl_cmd_trace (int    argc,
   pl_trace_printer_attach (printer, trace);
   warnings.printer = printer;
 
+#if defined(__GLIBC__)
+  /*
+   * A message of a few MiB is gathered, shown and freed, then the next:
+   * glibc would give each such buffer its own mmap() and the kernel zero
+   * fresh pages for it every time. Kept in the heap they are reused (the
+   * heap stays at the size of the few largest units alive at once).
+   */
+  mallopt (M_MMAP_THRESHOLD, 64 * 1024 * 1024);
+  mallopt (M_TRIM_THRESHOLD, 128 * 1024 * 1024);
+#endif
   tracer = pl_tracer_new (trace);
+  /* The transcript is formatted and written in a second thread while this one reads and dissects. */
+  pl_tracer_set_threaded (tracer, TRUE);
   pl_tracer_set_name (tracer, pl_pcap_source_get_name (source));
   pl_tracer_set_show_unknown (tracer, all);
   pl_tracer_set_warning_func (tracer, on_warning, &warnings);

@@ -10,6 +10,7 @@
 #include <emmintrin.h>
 #endif
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
 #include <tmmintrin.h>
 #endif
 
@@ -312,12 +313,58 @@ base64_encode_ssse3 (const guint8 *in,
 }
 #endif
 
+#if defined(HAVE_BASE64_SSSE3)
+/*
+ * The same twice as wide (AVX2): twenty-four octets to thirty-two
+ * characters a turn, each 128-bit lane doing what a turn of the SSSE3 loop
+ * does on its twelve octets. The rest goes to the SSSE3 loop and then the
+ * scalar one. base64_encode() asks the CPU first.
+ */
+__attribute__ ((target ("avx2"))) static gsize
+base64_encode_avx2 (const guint8 *in,
+                    gsize         len,
+                    char         *out)
+{
+  const __m256i spread = _mm256_setr_epi8 (1, 0, 2, 1, 4, 3, 5, 4, 7, 6, 8, 7, 10, 9, 11, 10,
+                                           1, 0, 2, 1, 4, 3, 5, 4, 7, 6, 8, 7, 10, 9, 11, 10);
+  const __m256i offsets = _mm256_setr_epi8 ('a' - 26, '0' - 52, '0' - 52, '0' - 52, '0' - 52, '0' - 52,
+                                            '0' - 52, '0' - 52, '0' - 52, '0' - 52, '0' - 52, '+' - 62,
+                                            '/' - 63, 'A', 0, 0,
+                                            'a' - 26, '0' - 52, '0' - 52, '0' - 52, '0' - 52, '0' - 52,
+                                            '0' - 52, '0' - 52, '0' - 52, '0' - 52, '0' - 52, '+' - 62,
+                                            '/' - 63, 'A', 0, 0);
+  gsize i = 0, o = 0;
+
+  /* The upper lane reads sixteen octets from twelve on: the last turn leaves at least four behind. */
+  for (; i + 28 <= len; i += 24, o += 32)
+    {
+      __m256i x = _mm256_inserti128_si256 (_mm256_castsi128_si256 (_mm_loadu_si128 ((const __m128i *) (in + i))),
+                                           _mm_loadu_si128 ((const __m128i *) (in + i + 12)), 1);
+      __m256i hi, lo, indices, range;
+
+      x = _mm256_shuffle_epi8 (x, spread);
+      hi = _mm256_mulhi_epu16 (_mm256_and_si256 (x, _mm256_set1_epi32 (0x0fc0fc00)), _mm256_set1_epi32 (0x04000040));
+      lo = _mm256_mullo_epi16 (_mm256_and_si256 (x, _mm256_set1_epi32 (0x003f03f0)), _mm256_set1_epi32 (0x01000010));
+      indices = _mm256_or_si256 (hi, lo);
+      range = _mm256_subs_epu8 (indices, _mm256_set1_epi8 (51));
+      range = _mm256_or_si256 (range, _mm256_and_si256 (_mm256_cmpgt_epi8 (_mm256_set1_epi8 (26), indices),
+                                                        _mm256_set1_epi8 (13)));
+      _mm256_storeu_si256 ((__m256i *) (out + o), _mm256_add_epi8 (_mm256_shuffle_epi8 (offsets, range), indices));
+    }
+  if (len - i >= 16)
+    return o + base64_encode_ssse3 (in + i, len - i, out + o);
+  return o + base64_encode_scalar (in + i, len - i, out + o);
+}
+#endif
+
 static gsize
 base64_encode (const guint8 *in,
                gsize         len,
                char         *out)
 {
 #if defined(HAVE_BASE64_SSSE3)
+  if (len >= 28 && __builtin_cpu_supports ("avx2"))
+    return base64_encode_avx2 (in, len, out);
   if (len >= 16 && __builtin_cpu_supports ("ssse3"))
     return base64_encode_ssse3 (in, len, out);
 #endif

@@ -31,6 +31,14 @@ typedef struct {
   gboolean       tls_cipher;   /* this side sent ChangeCipherSpec: handshake records are encrypted */
   guint64        tls_tail;     /* octets still to come of a record a gap cut */
   gboolean       opaque;       /* nothing can be read any more: octets are shown as they come */
+  gboolean       gap_pending;  /* a gap came and no whole line has been read since */
+  gboolean       first_after_gap; /* the line pl_stream_next_line() returned last began right after a gap */
+
+  /* pl_dissector_defer_text(): the last event taken, if its text is still to make, and how. */
+  gboolean       defer_text;
+  PlEvent       *untexted;
+  const char    *placeholder;  /* its text as made: set again by the dissector, it is no longer deferred */
+  gboolean       untexted_unstuff;
 } PlStream;
 
 typedef enum {
@@ -54,6 +62,18 @@ typedef struct {
   /* The unit open in @stream is emitted as far as it goes (a gap, the end); NULL for the default. */
   void      (*flush)       (PlDissector *self,
                             PlStream    *stream);
+  /*
+   * After a gap, in resync mode: @line, the first whole line after it (or,
+   * when another gap comes first, the octets before that one, no line end in
+   * them), would be shown as the rest of the line the gap cut. Returns TRUE
+   * when it rather begins a new unit (a reply's status line: the gap took the
+   * end of the reply before it) and has been read as such; NULL: always a
+   * fragment.
+   */
+  gboolean  (*resume)      (PlDissector  *self,
+                            PlStream     *stream,
+                            const guint8 *line,
+                            gsize         len);
   /* The other direction is about to be fed: a unit that waited to see what follows must be settled. */
   void      (*settle)      (PlDissector *self,
                             PlStream    *stream);
@@ -69,6 +89,7 @@ struct _PlDissector {
   gsize                   max_unit;
   gsize                   max_line;
   gboolean                encrypted;
+  PlDissectorUntextedFunc emit_untexted;
 };
 
 extern const PlDissectorClass pl_smtp_dissector_class;
@@ -94,6 +115,17 @@ PlLineResult  pl_stream_next_line          (PlDissector  *self,
                                             PlStream     *stream,
                                             const guint8 **line,
                                             gsize        *len);
+/*
+ * Inside a dot-terminated body (RFC 5321 4.5.2, RFC 1939 3): passes over at
+ * once the whole lines of the chunk, from the start of the line being read,
+ * that begin with no '.' and after which the unit is still shorter than
+ * max_unit: what reading them one by one with pl_stream_next_line() would
+ * do, for a caller that only looks for the "." line and max_unit. Mail
+ * bodies are mostly such lines; a search for '.' passes over them faster
+ * than a turn each.
+ */
+void          pl_stream_skip_body_lines    (PlDissector  *self,
+                                            PlStream     *stream);
 /* Takes up to @want octets of the chunk into the unit; returns how many. */
 gsize         pl_stream_take               (PlStream     *stream,
                                             guint64       want);
@@ -109,6 +141,18 @@ PlEvent      *pl_stream_take_event         (PlStream     *stream,
                                             PlEventKind   kind,
                                             gboolean      unstuff_dots);
 /*
+ * The same with its status, verb (upper-cased) and arguments set (each may
+ * be NULL; @args only with @verb), as pl_event_set_status() and
+ * pl_event_set_verb() would set them, in the event's own allocation where
+ * the unit lies in one chunk.
+ */
+PlEvent      *pl_stream_take_unit_event    (PlStream     *stream,
+                                            PlEventKind   kind,
+                                            gboolean      unstuff_dots,
+                                            const char   *status,
+                                            const char   *verb,
+                                            const char   *args);
+/*
  * The same with @text (taken) as its display text: for a unit whose octets
  * are not what is shown (a TLS record, a summarised body), no text is made
  * from them only to be thrown away.
@@ -116,6 +160,13 @@ PlEvent      *pl_stream_take_event         (PlStream     *stream,
 PlEvent      *pl_stream_take_event_with_text (PlStream   *stream,
                                             PlEventKind   kind,
                                             char         *text);
+/*
+ * Makes the display text of @event, taken from @stream, now if it was left
+ * to make (pl_dissector_defer_text()): for a dissector that reads or
+ * replaces the text before emitting the event.
+ */
+void          pl_stream_make_text          (PlStream     *stream,
+                                            PlEvent      *event);
 /* The same, but only the octets before the line last returned: that line begins the next unit. */
 PlEvent      *pl_stream_take_event_before_line (PlStream *stream,
                                             PlEventKind   kind,

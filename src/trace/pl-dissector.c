@@ -10,9 +10,10 @@
 #define MAX_LINE (64 * 1024)
 /*
  * A unit gathered in @pending is handed to its event with its buffer, not
- * copied; the stream starts its next unit in a new buffer as big as the
- * last one was (up to this much), so a body read segment by segment is
- * copied once, not once more each time its buffer doubles.
+ * copied; the stream starts its next unit in a new buffer of this much, so
+ * a body of mail's usual size read segment by segment is copied once, not
+ * once more each time its buffer doubles (a buffer sized after the last
+ * unit, often a short one, doubled several times a body).
  */
 #define PENDING_KEEP (64 * 1024)
 
@@ -182,7 +183,59 @@ pl_stream_next_line (PlDissector   *self,
       s->pos = end;
     }
   s->line_start = pl_stream_unit_len (s);
+  s->first_after_gap = s->gap_pending;
+  s->gap_pending = FALSE;
   return PL_LINE_OK;
+}
+
+void
+pl_stream_skip_body_lines (PlDissector *self,
+                           PlStream    *s)
+{
+  const guint8 *base = s->chunk;
+  gsize from = s->pos;
+  gsize stop = s->chunk_len;
+  gsize room, at, e;
+  const guint8 *lf;
+
+  /* The first line after a gap is the caller's to look at (it may begin the next reply). */
+  if (from >= stop || s->gap_pending || s->line_start != pl_stream_unit_len (s) || s->pending->len >= self->max_unit)
+    return;
+  /* A line ending at e (past its LF) leaves the unit at pending + (e - unit_start) octets: that must stay below max_unit. */
+  room = s->unit_start + (self->max_unit - s->pending->len) - 1;
+  stop = MIN (stop, room);
+  if (stop <= from)
+    return;
+  /* The first line that begins with '.' ("." itself, or a stuffed one) is left to the caller, and all after it. */
+  for (at = from; ; )
+    {
+      const guint8 *dot = memchr (base + at, '.', stop - at);
+
+      if (dot == NULL)
+        break;
+      at = (gsize) (dot - base);
+      if (at == from || base[at - 1] == '\n')
+        {
+          stop = at;
+          break;
+        }
+      at++;
+    }
+  if (stop <= from)
+    return;
+  lf = memrchr (base + from, '\n', stop - from);
+  if (lf == NULL)
+    return;
+  e = (gsize) (lf - base) + 1;
+  /* Where the last line passed over begins, as pl_stream_next_line() would have left it. */
+  {
+    const guint8 *before = lf > base + from ? memrchr (base + from, '\n', (gsize) (lf - (base + from))) : NULL;
+    gsize line_at = before != NULL ? (gsize) (before - base) + 1 : from;
+
+    s->last_line_start = s->pending->len + (line_at - s->unit_start);
+  }
+  s->pos = e;
+  s->line_start = pl_stream_unit_len (s);
 }
 
 gsize
@@ -209,7 +262,7 @@ steal_pending (PlStream *s)
 {
   gsize len = 0;
   guint8 *data = g_byte_array_steal (s->pending, &len);
-  guint keep = (guint) MIN (len, PENDING_KEEP);
+  guint keep = PENDING_KEEP;
 
   g_byte_array_unref (s->pending);
   s->pending = g_byte_array_sized_new (keep);
@@ -247,20 +300,53 @@ take_unit_bytes (PlStream *s,
 }
 
 static PlEvent *
-event_from_bytes (PlDirection  dir,
+event_from_bytes (PlStream    *s,
                   GBytes      *bytes,
                   PlEventKind  kind,
                   gboolean     unstuff_dots)
 {
   char *text = NULL;
 
+  if (s->defer_text)
+    {
+      /* The text is made where the event is printed (pl_dissector_emit() hands it on as such). */
+      PlEvent *event = pl_event_new_take (kind, s->dir, bytes, g_strdup (""));
+
+      s->untexted = event;
+      s->placeholder = event->text;
+      s->untexted_unstuff = unstuff_dots;
+      return event;
+    }
   if (unstuff_dots)
     {
       gsize len;
       const guint8 *data = g_bytes_get_data (bytes, &len);
       text = pl_display_text_from_octets (data, len, TRUE);
     }
-  return pl_event_new_take (kind, dir, bytes, text);
+  return pl_event_new_take (kind, s->dir, bytes, text);
+}
+
+/* TRUE when @event is the one whose text @s left to make, and nobody has set one since. */
+static gboolean
+is_untexted (const PlStream *s,
+             const PlEvent  *event)
+{
+  return s->untexted == event && event->text == s->placeholder;
+}
+
+void
+pl_stream_make_text (PlStream *s,
+                     PlEvent  *event)
+{
+  if (is_untexted (s, event))
+    {
+      gsize len = 0;
+      const guint8 *data = pl_event_get_data (event, &len);
+
+      pl_event_take_text (event, pl_display_text_from_octets (data, len, s->untexted_unstuff));
+    }
+  s->untexted = NULL;
+  s->placeholder = NULL;
 }
 
 PlEvent *
@@ -268,11 +354,55 @@ pl_stream_take_event (PlStream    *s,
                       PlEventKind  kind,
                       gboolean     unstuff_dots)
 {
-  GBytes *bytes = take_unit_bytes (s, pl_stream_unit_len (s));
+  return pl_stream_take_unit_event (s, kind, unstuff_dots, NULL, NULL, NULL);
+}
+
+PlEvent *
+pl_stream_take_unit_event (PlStream    *s,
+                           PlEventKind  kind,
+                           gboolean     unstuff_dots,
+                           const char  *status,
+                           const char  *verb,
+                           const char  *args)
+{
+  gsize len = pl_stream_unit_len (s);
+  PlEvent *event;
 
   s->line_start = 0;
   s->last_line_start = 0;
-  return event_from_bytes (s->dir, bytes, kind, unstuff_dots);
+  if (s->pending->len > 0)
+    {
+      /* Gathered across chunks: its buffer goes to the event as it is. */
+      event = event_from_bytes (s, take_unit_bytes (s, len), kind, unstuff_dots);
+      if (status != NULL)
+        pl_event_set_status (event, status);
+      if (verb != NULL)
+        pl_event_set_verb (event, verb, args);
+      return event;
+    }
+  /*
+   * The unit lies in the chunk (a command, a reply, most units): its
+   * octets and strings are copied into one allocation with the event
+   * (pl_event_new_unit()), not five or six.
+   */
+  {
+    const guint8 *octets = s->chunk + s->unit_start;
+    char *text;
+
+    if (s->defer_text)
+      text = g_strdup ("");
+    else
+      text = pl_display_text_from_octets (octets, len, unstuff_dots);
+    event = pl_event_new_unit (kind, s->dir, octets, len, text, status, verb, verb != NULL ? args : NULL);
+    s->unit_start += len;
+    if (s->defer_text)
+      {
+        s->untexted = event;
+        s->placeholder = event->text;
+        s->untexted_unstuff = unstuff_dots;
+      }
+  }
+  return event;
 }
 
 PlEvent *
@@ -284,6 +414,8 @@ pl_stream_take_event_with_text (PlStream    *s,
 
   s->line_start = 0;
   s->last_line_start = 0;
+  s->untexted = NULL;
+  s->placeholder = NULL;
   return pl_event_new_take (kind, s->dir, bytes, text != NULL ? text : g_strdup (""));
 }
 
@@ -317,7 +449,7 @@ pl_stream_take_event_before_line (PlStream    *s,
 
   s->line_start -= cut;
   s->last_line_start = 0;
-  return event_from_bytes (s->dir, bytes, kind, unstuff_dots);
+  return event_from_bytes (s, bytes, kind, unstuff_dots);
 }
 
 static void
@@ -338,8 +470,23 @@ pl_dissector_emit (PlDissector *self,
                    PlStream    *stream,
                    PlEvent     *event)
 {
+  PlStream *owner = NULL;
+
   event->time = stream->time;
-  if (self->sink.emit != NULL)
+  /* An event whose text is still to make is handed on as such; it may have been taken from either side. */
+  if (is_untexted (&self->client, event))
+    owner = &self->client;
+  else if (is_untexted (&self->server, event))
+    owner = &self->server;
+  if (owner != NULL)
+    {
+      gboolean unstuff = owner->untexted_unstuff;
+
+      owner->untexted = NULL;
+      owner->placeholder = NULL;
+      self->emit_untexted (event, unstuff, self->user_data);
+    }
+  else if (self->sink.emit != NULL)
     self->sink.emit (event, self->user_data);
   pl_event_unref (event);
 }
@@ -405,6 +552,16 @@ pl_dissector_mark_encrypted (PlDissector *self,
 }
 
 void
+pl_dissector_defer_text (PlDissector             *self,
+                         PlDissectorUntextedFunc  func)
+{
+  g_return_if_fail (self != NULL);
+  self->emit_untexted = func;
+  self->client.defer_text = func != NULL;
+  self->server.defer_text = func != NULL;
+}
+
+void
 pl_dissector_start_tls (PlDissector *self,
                         const char  *how)
 {
@@ -428,6 +585,10 @@ resync_step (PlDissector *self,
     {
     case PL_LINE_OK:
       s->resync = FALSE;
+      /* What the gap left may be a whole new unit, not the end of the one it cut. */
+      if (s->first_after_gap && pl_stream_unit_len (s) == len && self->klass->resume != NULL
+          && self->klass->resume (self, s, line, len))
+        break;
       pl_dissector_emit (self, s, pl_stream_take_event (s, plain_kind (s), FALSE));
       break;
     case PL_LINE_LONG:
@@ -499,6 +660,9 @@ pl_dissector_feed (PlDissector  *self,
         opaque_step (self, s);
       else if (s->tls)
         pl_tls_parse (self, s);
+      else if (s->resync && s->tls_check && s->gap_pending && pl_stream_unit_len (s) == 0
+               && pl_tls_looks_like_record (s))
+        s->resync = FALSE;   /* the gap took the rest of the cut line: TLS begins right after it */
       else if (s->resync)
         resync_step (self, s);
       else if (s->tls_check && pl_stream_unit_len (s) == 0)
@@ -540,6 +704,21 @@ pl_dissector_gap (PlDissector *self,
   if (self->klass->settle != NULL)
     self->klass->settle (self, pl_dissector_peer (self, s));
   s->time = time;
+  {
+    const guint8 *data;
+    gsize len;
+
+    /*
+     * What came between the last gap and this one, no line end in it, may
+     * begin a new unit all the same ("220 Ready to st", cut by a small
+     * snaplen): then it is read as one, and this gap cuts that.
+     */
+    if (s->resync && !s->opaque && !s->tls && s->gap_pending && self->klass->resume != NULL
+        && pl_stream_unit_contiguous (s, &data, &len) && len > 0 && len == pl_stream_unit_len (s)
+        && self->klass->resume (self, s, data, len))
+      s->resync = FALSE;
+  }
+  s->gap_pending = TRUE;
   if (s->tls && !s->opaque)
     {
       pl_tls_gap (self, s, missing);

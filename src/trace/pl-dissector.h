@@ -21,6 +21,15 @@ typedef struct {
 
 typedef struct _PlDissector PlDissector;
 
+/*
+ * Receives an event whose display text is not made yet (its text is ""):
+ * whoever takes it must set it, pl_display_text_from_octets() of its
+ * octets with @unstuff_dots, before any other code sees the event.
+ */
+typedef void (*PlDissectorUntextedFunc) (PlEvent  *event,
+                                         gboolean  unstuff_dots,
+                                         gpointer  user_data);
+
 /* A unit (a DATA body, a literal, an HTTP body) longer than this is shown in parts of this size. */
 #define PL_DISSECTOR_DEFAULT_MAX_UNIT (4 * 1024 * 1024)
 
@@ -37,6 +46,14 @@ void         pl_dissector_free          (PlDissector            *self);
 PlProtocol   pl_dissector_get_protocol  (PlDissector            *self);
 void         pl_dissector_set_max_unit  (PlDissector            *self,
                                          gsize                   max_unit);
+/*
+ * From now on, events whose text would be made from their octets are handed
+ * to @func (with the sink's user data) instead of the sink's emit, their text
+ * left to make: a tracer can then make it in another thread, where the
+ * transcript is written. Other events still go to emit.
+ */
+void         pl_dissector_defer_text    (PlDissector            *self,
+                                         PlDissectorUntextedFunc func);
 /* The connection is TLS from its first octet (ports 465, 993, 995, 443). */
 void         pl_dissector_start_tls     (PlDissector            *self,
                                          const char             *how);

@@ -191,7 +191,10 @@ emit_command (PlImapDissector *self,
           g_auto(GStrv) words = g_strsplit (self->args, " ", -1);
 
           if (words[0] != NULL && words[1] != NULL)
-            pl_event_take_text (event, pl_smtp_annotate_base64 (event->text, words[1]));
+            {
+              pl_stream_make_text (s, event);
+              pl_event_take_text (event, pl_smtp_annotate_base64 (event->text, words[1]));
+            }
         }
     }
   self->command_shown = TRUE;
@@ -269,7 +272,10 @@ client_line (PlImapDissector *self,
           PlEvent *event = pl_stream_take_event (s, PL_EVENT_COMMAND, FALSE);
 
           if (strlen (b64) == content)
-            pl_event_take_text (event, pl_smtp_annotate_base64 (event->text, b64));
+            {
+              pl_stream_make_text (s, event);
+              pl_event_take_text (event, pl_smtp_annotate_base64 (event->text, b64));
+            }
           pl_dissector_emit (&self->parent, s, event);
           return;
         }

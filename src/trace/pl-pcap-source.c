@@ -14,7 +14,9 @@
 #include <gio/gio.h>
 #include <netinet/in.h>
 #include <pcap/pcap.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include "pl-packet.h"
 #include "pl-trace-error.h"
@@ -45,6 +47,32 @@ typedef struct {
   guint64       pos;
 } Input;
 
+/*
+ * The direct reader of a pcap file (not pcapng, not a pipe): its records
+ * are handed out from a window of the file mapped into memory (mmap), with
+ * no copy at all: not into a stdio buffer, not into libpcap's packet
+ * buffer. The window moves on as the records are read, so only its size
+ * counts in the memory used, whatever the file's. It takes
+ * only records libpcap would hand out as they are (the file's byte order,
+ * caplen within snaplen, len and 256 KiB); at the first other record, and
+ * at the end of the file, libpcap takes over at that record's offset (a new
+ * pcap_t reads the file header, then the rest), so every message about a
+ * damaged record, and the end, is libpcap's as before.
+ */
+#define DIRECT_WINDOW (8 * 1024 * 1024)
+
+typedef struct {
+  int       fd;
+  guint8   *buf;           /* the window mapped, or NULL */
+  gsize     start;         /* the next record, in @buf */
+  gsize     end;           /* how much of the file @buf shows */
+  guint64   buf_offset;    /* file offset of buf[0] */
+  guint64   file_size;     /* when it was opened: what grows later is libpcap's to read */
+  guint32   snapshot;
+  gboolean  nsec;
+  guint8    header[PCAP_HEADER];
+} Direct;
+
 struct _PlPcapSource
 {
   char            *name;
@@ -56,6 +84,9 @@ struct _PlPcapSource
   int              link_type;
   guint64          number;
   volatile sig_atomic_t stop;
+  gboolean         started;     /* a record was asked for */
+  gboolean         filtered;
+  Direct          *direct;      /* records read directly (see Direct), or NULL */
 };
 
 static ssize_t
@@ -448,11 +479,185 @@ pl_pcap_source_open_live (const char           *interface,
   return g_steal_pointer (&self);
 }
 
+static void
+direct_free (Direct *d)
+{
+  if (d == NULL)
+    return;
+  if (d->fd >= 0)
+    close (d->fd);
+  if (d->buf != NULL)
+    munmap (d->buf, d->end);
+  g_free (d);
+}
+
+/*
+ * When the file can be read directly (a pcap file of this machine's byte
+ * order, with the 16-octet record header, named by a path, regular, no
+ * filter, not copied to -w): sets self->direct up to start after the file
+ * header. libpcap has checked that header already.
+ */
+static void
+direct_start (PlPcapSource *self)
+{
+  Input *in = self->input;
+  struct stat st;
+  guint32 magic;
+  Direct *d;
+  int fd;
+
+  if (self->live || self->filtered || self->dumper != NULL || in == NULL || !in->close_fd || in->fd < 0
+      || in->head_len < PCAP_HEADER)
+    return;
+  memcpy (&magic, in->head, 4);
+  if (magic != 0xa1b2c3d4 && magic != 0xa1b23c4d)
+    return;
+  if (fstat (in->fd, &st) != 0 || !S_ISREG (st.st_mode))
+    return;
+  fd = fcntl (in->fd, F_DUPFD_CLOEXEC, 0);
+  if (fd < 0)
+    return;
+  d = g_new0 (Direct, 1);
+  d->fd = fd;
+  d->buf = NULL;
+  d->start = d->end = 0;
+  d->buf_offset = PCAP_HEADER;
+  d->file_size = (guint64) st.st_size;
+  d->snapshot = (guint32) pcap_snapshot (self->pcap);
+  d->nsec = magic == 0xa1b23c4d;
+  memcpy (d->header, in->head, PCAP_HEADER);
+  self->direct = d;
+}
+
+/*
+ * libpcap goes on from file offset @at: a new pcap_t reads the file header
+ * (the copy kept) and then the file from @at on, through an Input whose
+ * count starts so that offsets in messages are the file's. FALSE (with
+ * @error set) if it cannot.
+ */
+static gboolean
+direct_hand_over (PlPcapSource  *self,
+                  guint64        at,
+                  GError       **error)
+{
+  Direct *d = g_steal_pointer (&self->direct);
+  cookie_io_functions_t io = { input_read, NULL, input_seek, input_close };
+  char errbuf[PCAP_ERRBUF_SIZE] = "";
+  Input *in = g_new0 (Input, 1);
+  pcap_t *pcap;
+  FILE *file;
+
+  in->fd = d->fd;
+  in->close_fd = TRUE;
+  d->fd = -1;
+  memcpy (in->head, d->header, PCAP_HEADER);
+  in->head_len = PCAP_HEADER;
+  in->pos = at - PCAP_HEADER;
+  direct_free (d);
+  if (lseek (in->fd, (off_t) at, SEEK_SET) < 0 || (file = fopencookie (in, "r", io)) == NULL)
+    {
+      int saved_errno = errno;
+
+      input_close (in);
+      g_set_error (error, PL_TRACE_ERROR, PL_TRACE_ERROR_RECORD, "%s: offset %" G_GUINT64_FORMAT ": %s",
+                   self->name, at, g_strerror (saved_errno));
+      return FALSE;
+    }
+  setvbuf (file, NULL, _IOFBF, READ_BUFFER);
+  pcap = pcap_fopen_offline_with_tstamp_precision (file, PCAP_TSTAMP_PRECISION_NANO, errbuf);
+  if (pcap == NULL)
+    {
+      fclose (file);
+      g_set_error (error, PL_TRACE_ERROR, PL_TRACE_ERROR_RECORD, "%s: offset %" G_GUINT64_FORMAT ": %s",
+                   self->name, at, errbuf);
+      return FALSE;
+    }
+  pcap_close (self->pcap);
+  self->pcap = pcap;
+  self->file = file;
+  self->input = in;
+  return TRUE;
+}
+
+/*
+ * The next record read directly: TRUE with @packet filled in; FALSE with
+ * self->direct left NULL when libpcap is to go on (the end of the file, or
+ * a record it should judge), or with @error set.
+ */
+static gboolean
+direct_next (PlPcapSource  *self,
+             PlPacket      *packet,
+             GError       **error)
+{
+  Direct *d = self->direct;
+  guint32 h[4];
+  gsize avail = d->end - d->start;
+  guint64 offset = d->buf_offset + d->start;
+  gint64 frac;
+
+  if (avail >= 16)
+    memcpy (h, d->buf + d->start, 16);
+  if (avail < 16 || avail - 16 < h[2])
+    {
+      /* The window moves on to begin at the page of this record. */
+      guint64 base = offset & ~(guint64) (sysconf (_SC_PAGESIZE) - 1);
+      void *p = MAP_FAILED;
+
+      if (d->buf != NULL)
+        munmap (d->buf, d->end);
+      d->buf = NULL;
+      d->end = d->start = 0;
+      d->buf_offset = offset;
+      if (base < d->file_size)
+        {
+          gsize want = (gsize) MIN ((guint64) DIRECT_WINDOW, d->file_size - base);
+
+          p = mmap (NULL, want, PROT_READ, MAP_PRIVATE, d->fd, (off_t) base);
+          if (p != MAP_FAILED)
+            {
+              d->buf = p;
+              d->end = want;
+              d->buf_offset = base;
+              d->start = (gsize) (offset - base);
+            }
+        }
+      avail = d->end - d->start;
+      if (avail >= 16)
+        memcpy (h, d->buf + d->start, 16);
+      if (avail < 16 || avail - 16 < h[2])
+        {
+          /* The end of the file, whole or cut short, or a record bigger than the window: libpcap says which. */
+          direct_hand_over (self, offset, error);
+          return FALSE;
+        }
+    }
+  /* h: seconds, fraction, caplen, len; libpcap hands out exactly these records unchanged. */
+  if (h[2] > h[3] || h[2] > d->snapshot || h[2] > MAX_SNAPLEN)
+    {
+      direct_hand_over (self, offset, error);
+      return FALSE;
+    }
+  self->number++;
+  /* As libpcap gives it (signed 32-bit fields, microseconds scaled to nanoseconds), then as pl_pcap_source_next() does. */
+  frac = (gint32) h[1];
+  if (!d->nsec)
+    frac *= 1000;
+  packet->time = (double) (gint32) h[0] + (double) frac / 1e9;
+  packet->data = d->buf + d->start + 16;
+  packet->caplen = h[2];
+  packet->len = h[3];
+  packet->offset = offset;
+  packet->number = self->number;
+  d->start += 16 + (gsize) h[2];
+  return TRUE;
+}
+
 void
 pl_pcap_source_free (PlPcapSource *self)
 {
   if (self == NULL)
     return;
+  direct_free (self->direct);
   if (self->dumper != NULL)
     {
       pcap_dump_flush (self->dumper);
@@ -478,6 +683,11 @@ pl_pcap_source_set_filter (PlPcapSource  *self,
   g_return_val_if_fail (self != NULL, FALSE);
   g_return_val_if_fail (expression != NULL, FALSE);
 
+  /* Filtered records are libpcap's to choose. */
+  self->filtered = TRUE;
+  if (self->direct != NULL
+      && !direct_hand_over (self, self->direct->buf_offset + self->direct->start, error))
+    return FALSE;
   if (pcap_compile (self->pcap, &program, expression, 1, PCAP_NETMASK_UNKNOWN) != 0)
     {
       g_set_error (error, PL_TRACE_ERROR, PL_TRACE_ERROR_FILTER,
@@ -504,6 +714,10 @@ pl_pcap_source_dump_to (PlPcapSource  *self,
   g_return_val_if_fail (path != NULL, FALSE);
   g_return_val_if_fail (self->dumper == NULL, FALSE);
 
+  /* Every record must pass through libpcap to be copied. */
+  if (self->direct != NULL
+      && !direct_hand_over (self, self->direct->buf_offset + self->direct->start, error))
+    return FALSE;
   self->dumper = pcap_dump_open (self->pcap, path);
   if (self->dumper == NULL)
     {
@@ -531,6 +745,22 @@ pl_pcap_source_next (PlPcapSource  *self,
 {
   g_return_val_if_fail (self != NULL, FALSE);
   g_return_val_if_fail (packet != NULL, FALSE);
+
+  if (!self->started)
+    {
+      self->started = TRUE;
+      direct_start (self);
+    }
+  if (self->direct != NULL)
+    {
+      if (self->stop)
+        return FALSE;
+      if (direct_next (self, packet, error))
+        return TRUE;
+      if (self->direct != NULL || (error != NULL && *error != NULL))
+        return FALSE;
+      /* libpcap goes on from here. */
+    }
 
   for (;;)
     {

@@ -78,19 +78,21 @@ client_line (PlPop3Dissector *self,
     b64 = g_strndup ((const char *) line, content);
   else
     parsed = pl_pop3_parse_command (line, content, &verb, &args);
-  event = pl_stream_take_event (s, PL_EVENT_COMMAND, FALSE);
+  event = pl_stream_take_unit_event (s, PL_EVENT_COMMAND, FALSE, NULL, parsed ? verb : NULL, parsed ? args : NULL);
 
   if (self->sasl)
     {
       if (memchr (b64, '\0', content) == NULL)
-        pl_event_take_text (event, pl_smtp_annotate_base64 (event->text, b64));
+        {
+          pl_stream_make_text (s, event);
+          pl_event_take_text (event, pl_smtp_annotate_base64 (event->text, b64));
+        }
       push_waiting (self, ASKED_SASL);
       pl_dissector_emit (d, s, event);
       return;
     }
   if (parsed)
     {
-      pl_event_set_verb (event, verb, args);
       if (pl_pop3_reply_is_multiline (verb, args))
         flags |= ASKED_MULTILINE;
       if (g_str_equal (verb, "STLS"))
@@ -103,7 +105,10 @@ client_line (PlPop3Dissector *self,
           g_auto(GStrv) words = g_strsplit (args, " ", -1);
 
           if (words[0] != NULL && words[1] != NULL)
-            pl_event_take_text (event, pl_smtp_annotate_base64 (event->text, words[1]));
+            {
+              pl_stream_make_text (s, event);
+              pl_event_take_text (event, pl_smtp_annotate_base64 (event->text, words[1]));
+            }
           flags |= ASKED_SASL;
           self->sasl = TRUE;
         }
@@ -151,7 +156,9 @@ static void
 emit_part (PlPop3Dissector *self,
            PlStream        *s)
 {
-  emit_reply (self, s, pl_stream_take_event (s, PL_EVENT_REPLY, TRUE));
+  pl_dissector_emit (&self->parent, s,
+                     pl_stream_take_unit_event (s, PL_EVENT_REPLY, TRUE, pl_pop3_status_to_string (self->status),
+                                                NULL, NULL));
   self->status = PL_POP3_STATUS_INVALID;
 }
 
@@ -160,7 +167,9 @@ finish_reply (PlPop3Dissector *self,
               PlStream        *s,
               gboolean         multiline)
 {
-  emit_reply (self, s, pl_stream_take_event (s, PL_EVENT_REPLY, multiline));
+  pl_dissector_emit (&self->parent, s,
+                     pl_stream_take_unit_event (s, PL_EVENT_REPLY, multiline, pl_pop3_status_to_string (self->status),
+                                                NULL, NULL));
   self->server_mode = SERVER_STATUS;
   self->orphan = FALSE;
 }
@@ -170,6 +179,32 @@ is_dot_line (const guint8 *line,
              gsize         len)
 {
   return pl_line_content_len (line, len) == 1 && line[0] == '.';
+}
+
+/* What a reply with @status to the command @asked (its flags, or -1 for none) changes, besides its body. */
+static void
+answered (PlPop3Dissector *self,
+          PlStream        *s,
+          PlPop3Status     status,
+          int              asked)
+{
+  if (asked < 0)
+    return;
+  if ((asked & ASKED_SASL) && status != PL_POP3_STATUS_CONTINUE)
+    self->sasl = FALSE;
+  /* RFC 2595 section 4: after +OK to STLS the TLS negotiation begins. */
+  if ((asked & ASKED_STLS) && status == PL_POP3_STATUS_OK)
+    s->tls_check = TRUE;
+}
+
+/* RFC 1939 section 3: a line that begins a reply ("+OK" or "-ERR"; a lone "+" could be body text). */
+static gboolean
+is_reply_status (const guint8 *line,
+                 gsize         len)
+{
+  PlPop3Status status = pl_pop3_parse_status (line, pl_line_content_len (line, len));
+
+  return status == PL_POP3_STATUS_OK || status == PL_POP3_STATUS_ERR;
 }
 
 /* The first line of a reply, whose unit begins with it. */
@@ -195,6 +230,7 @@ status_line (PlPop3Dissector *self,
 
   self->status = status;
   asked = pop_waiting (self);
+  answered (self, s, status, asked);
   if (asked < 0)
     {
       /*
@@ -208,13 +244,6 @@ status_line (PlPop3Dissector *self,
         finish_reply (self, s, FALSE);
       return;
     }
-  if (asked & ASKED_SASL)
-    {
-      if (status != PL_POP3_STATUS_CONTINUE)
-        self->sasl = FALSE;
-    }
-  if ((asked & ASKED_STLS) && status == PL_POP3_STATUS_OK)
-    s->tls_check = TRUE;
   if ((asked & ASKED_MULTILINE) && status == PL_POP3_STATUS_OK)
     {
       self->server_mode = SERVER_BODY;   /* RFC 1939 section 3: up to the line "." */
@@ -250,9 +279,13 @@ server_step (PlPop3Dissector *self,
    * each in a turn of pl_dissector_feed().
    */
   do
-    got = pl_stream_next_line (d, s, &line, &len);
+    {
+      if (self->server_mode == SERVER_BODY && !self->orphan)
+        pl_stream_skip_body_lines (d, s);
+      got = pl_stream_next_line (d, s, &line, &len);
+    }
   while (got == PL_LINE_OK && self->server_mode == SERVER_BODY && !self->orphan && !is_dot_line (line, len)
-         && pl_stream_unit_len (s) < d->max_unit);
+         && pl_stream_unit_len (s) < d->max_unit && !s->first_after_gap);
 
   switch (got)
     {
@@ -294,7 +327,19 @@ server_step (PlPop3Dissector *self,
       break;
 
     case SERVER_BODY:
-      if (is_dot_line (line, len))
+      if (s->first_after_gap && !self->orphan && self->n_waiting > 0 && pl_stream_unit_len (s) == len
+          && is_reply_status (line, len))
+        {
+          /*
+           * A status line right after a gap, with a later command already
+           * sent: the gap took the end of this body, "." line and all (a
+           * client that does not pipeline waits for the whole reply). The
+           * line begins the reply to that command.
+           */
+          self->server_mode = SERVER_STATUS;
+          status_line (self, s, line, len);
+        }
+      else if (is_dot_line (line, len))
         finish_reply (self, s, TRUE);
       else if (self->orphan && pl_pop3_parse_status (line, pl_line_content_len (line, len)) != PL_POP3_STATUS_INVALID)
         {
@@ -346,10 +391,18 @@ pop3_flush (PlDissector *d,
     return;
   if (s->dir == PL_DIR_SERVER)
     {
+      const guint8 *data;
+      gsize len;
+
       if (self->server_mode == SERVER_BODY)
         emit_part (self, s);
       else
-        finish_reply (self, s, FALSE);
+        {
+          /* A first line cut short: its status is what it shows of one, not the last reply's. */
+          if (self->server_mode == SERVER_STATUS && pl_stream_unit_contiguous (s, &data, &len))
+            self->status = pl_pop3_parse_status (data, pl_line_content_len (data, len));
+          finish_reply (self, s, FALSE);
+        }
     }
   else
     pl_dissector_flush_plain (d, s, PL_EVENT_COMMAND, FALSE);
@@ -361,7 +414,23 @@ pop3_gap (PlDissector *d,
           guint64      missing)
 {
   PlPop3Dissector *self = (PlPop3Dissector *) d;
+  const guint8 *data;
+  gsize len;
 
+  if (s->dir == PL_DIR_SERVER && self->server_mode == SERVER_STATUS && pl_stream_unit_len (s) > 0
+      && pl_stream_unit_contiguous (s, &data, &len))
+    {
+      /*
+       * The gap cut a reply's first line: the reply still answers the oldest
+       * command waiting (its body, if any, goes on after the gap and is read
+       * as one whose start was not seen). Without this the next reply would
+       * be paired with that command, and every one after it.
+       */
+      PlPop3Status status = pl_pop3_parse_status (data, pl_line_content_len (data, len));
+
+      if (status != PL_POP3_STATUS_INVALID)
+        answered (self, s, status, pop_waiting (self));
+    }
   pop3_flush (d, s);
   pl_dissector_note (d, s->time, "missing %" G_GUINT64_FORMAT " byte%s (%s)", missing,
                      missing == 1 ? "" : "s", pl_direction_describe (s->dir));
@@ -371,6 +440,21 @@ pop3_gap (PlDissector *d,
   s->resync = TRUE;
 }
 
+/* After a gap: a status line that begins what follows it is the next reply, not the end of the cut line. */
+static gboolean
+pop3_resume (PlDissector  *d,
+             PlStream     *s,
+             const guint8 *line,
+             gsize         len)
+{
+  PlPop3Dissector *self = (PlPop3Dissector *) d;
+
+  if (s->dir != PL_DIR_SERVER || self->server_mode != SERVER_STATUS || !is_reply_status (line, len))
+    return FALSE;
+  status_line (self, s, line, len);
+  return TRUE;
+}
+
 const PlDissectorClass pl_pop3_dissector_class = {
   .protocol = PL_PROTOCOL_POP3,
   .instance_size = sizeof (PlPop3Dissector),
@@ -378,4 +462,5 @@ const PlDissectorClass pl_pop3_dissector_class = {
   .gap = pop3_gap,
   .flush = pop3_flush,
   .settle = pop3_settle,
+  .resume = pop3_resume,
 };

@@ -100,12 +100,15 @@ client_command (PlSmtpDissector *self,
   else
     parsed = pl_smtp_parse_command (line, content, &verb, &args);
 
-  event = pl_stream_take_event (s, PL_EVENT_COMMAND, FALSE);
+  event = pl_stream_take_unit_event (s, PL_EVENT_COMMAND, FALSE, NULL, parsed ? verb : NULL, parsed ? args : NULL);
   if (self->sasl)
     {
       /* A SASL response, not a command: shown decoded, as the engines show it. */
       if (memchr (sasl_b64, '\0', content) == NULL)
-        pl_event_take_text (event, pl_smtp_annotate_base64 (event->text, sasl_b64));
+        {
+          pl_stream_make_text (s, event);
+          pl_event_take_text (event, pl_smtp_annotate_base64 (event->text, sasl_b64));
+        }
       push_waiting (self, ASKED_AUTH);
       pl_dissector_emit (d, s, event);
       return;
@@ -117,13 +120,15 @@ client_command (PlSmtpDissector *self,
       return;
     }
 
-  pl_event_set_verb (event, verb, args);
   if (g_str_equal (verb, "AUTH"))
     {
       g_auto(GStrv) words = g_strsplit (args, " ", -1);
 
       if (words[0] != NULL && words[1] != NULL)
-        pl_event_take_text (event, pl_smtp_annotate_base64 (event->text, words[1]));
+        {
+          pl_stream_make_text (s, event);
+          pl_event_take_text (event, pl_smtp_annotate_base64 (event->text, words[1]));
+        }
       self->sasl = TRUE;
       push_waiting (self, ASKED_AUTH);
     }
@@ -190,29 +195,32 @@ client_step (PlSmtpDissector *self,
     case CLIENT_DATA:
       /* Line after line of the message, here rather than a turn of pl_dissector_feed() each: nothing changes between them. */
       for (;;)
-        switch (pl_stream_next_line (d, s, &line, &len))
-          {
-          case PL_LINE_OK:
-            /* RFC 5321 4.1.1.4: the content ends with a line holding a single ".". */
-            if (pl_line_content_len (line, len) == 1 && line[0] == '.')
-              {
-                self->client_mode = CLIENT_COMMANDS;
-                emit_data_part (self, s, TRUE);
-                return;
-              }
-            if (pl_stream_unit_len (s) >= d->max_unit)
-              {
-                emit_data_part (self, s, TRUE);
-                return;
-              }
-            break;
-          case PL_LINE_LONG:
-            emit_data_part (self, s, TRUE);
-            return;
-          case PL_LINE_WAIT:
-          default:
-            return;
-          }
+        {
+          pl_stream_skip_body_lines (d, s);
+          switch (pl_stream_next_line (d, s, &line, &len))
+            {
+            case PL_LINE_OK:
+              /* RFC 5321 4.1.1.4: the content ends with a line holding a single ".". */
+              if (pl_line_content_len (line, len) == 1 && line[0] == '.')
+                {
+                  self->client_mode = CLIENT_COMMANDS;
+                  emit_data_part (self, s, TRUE);
+                  return;
+                }
+              if (pl_stream_unit_len (s) >= d->max_unit)
+                {
+                  emit_data_part (self, s, TRUE);
+                  return;
+                }
+              break;
+            case PL_LINE_LONG:
+              emit_data_part (self, s, TRUE);
+              return;
+            case PL_LINE_WAIT:
+            default:
+              return;
+            }
+        }
 
     case CLIENT_COMMANDS:
     default:
@@ -242,17 +250,15 @@ reply_done (PlSmtpDissector *self,
 {
   PlDissector *d = &self->parent;
   int asked = pop_waiting (self);
-  PlEvent *event = pl_stream_take_event (s, PL_EVENT_REPLY, FALSE);
+  /* The grammar read three digits: written back without a printf each reply. */
+  char status[4] = { (char) ('0' + code / 100 % 10), (char) ('0' + code / 10 % 10), (char) ('0' + code % 10), '\0' };
+  PlEvent *event = pl_stream_take_unit_event (s, PL_EVENT_REPLY, FALSE, code != 0 ? status : NULL, NULL, NULL);
 
-  if (code != 0)
-    {
-      /* The grammar read three digits: written back without a printf each reply. */
-      char status[4] = { (char) ('0' + code / 100 % 10), (char) ('0' + code / 10 % 10), (char) ('0' + code % 10), '\0' };
-
-      pl_event_set_status (event, status);
-    }
   if (code == 334 && last_text != NULL)
-    pl_event_take_text (event, pl_smtp_annotate_base64 (event->text, last_text));
+    {
+      pl_stream_make_text (s, event);
+      pl_event_take_text (event, pl_smtp_annotate_base64 (event->text, last_text));
+    }
 
   switch (asked)
     {
@@ -275,37 +281,49 @@ reply_done (PlSmtpDissector *self,
   pl_dissector_emit (d, s, event);
 }
 
+/* One whole line of the server's: a reply ends with a line that does not continue (RFC 5321 4.2.1). */
+static void
+server_line (PlSmtpDissector *self,
+             PlStream        *s,
+             const guint8    *line,
+             gsize            len)
+{
+  PlDissector *d = &self->parent;
+  gsize content = pl_line_content_len (line, len), text_start = 0;
+  guint code = 0;
+  gboolean continues = FALSE;
+
+  if (!pl_smtp_parse_reply_line (line, content, &code, &continues, &text_start))
+    {
+      /* Not a reply line: it ends whatever reply it is in (as the grammar's accumulator does). */
+      reply_done (self, s, 0, NULL);
+      return;
+    }
+  if (continues)
+    {
+      /* A reply of endless continuation lines is shown in parts: memory stays bounded. */
+      if (pl_stream_unit_len (s) >= d->max_unit)
+        pl_dissector_flush_plain (d, s, PL_EVENT_REPLY, FALSE);
+      return;
+    }
+  {
+    g_autofree char *text = g_strndup ((const char *) line + text_start, content - text_start);
+    reply_done (self, s, code, text);
+  }
+}
+
 static void
 server_step (PlSmtpDissector *self,
              PlStream        *s)
 {
   PlDissector *d = &self->parent;
   const guint8 *line;
-  gsize len, content, text_start = 0;
-  guint code = 0;
-  gboolean continues = FALSE;
+  gsize len;
 
   switch (pl_stream_next_line (d, s, &line, &len))
     {
     case PL_LINE_OK:
-      content = pl_line_content_len (line, len);
-      if (!pl_smtp_parse_reply_line (line, content, &code, &continues, &text_start))
-        {
-          /* Not a reply line: it ends whatever reply it is in (as the grammar's accumulator does). */
-          reply_done (self, s, 0, NULL);
-          return;
-        }
-      if (continues)
-        {
-          /* A reply of endless continuation lines is shown in parts: memory stays bounded. */
-          if (pl_stream_unit_len (s) >= d->max_unit)
-            pl_dissector_flush_plain (d, s, PL_EVENT_REPLY, FALSE);
-          return;
-        }
-      {
-        g_autofree char *text = g_strndup ((const char *) line + text_start, content - text_start);
-        reply_done (self, s, code, text);
-      }
+      server_line (self, s, line, len);
       return;
     case PL_LINE_LONG:
       pl_dissector_flush_plain (d, s, PL_EVENT_REPLY, FALSE);
@@ -341,6 +359,25 @@ smtp_flush (PlDissector *d,
     pl_dissector_flush_plain (d, s, s->dir == PL_DIR_CLIENT ? PL_EVENT_COMMAND : PL_EVENT_REPLY, FALSE);
 }
 
+/* The reply code a unit begins with (RFC 5321 4.2: three digits, the first 2 to 5), or 0. */
+static guint
+unit_reply_code (const PlStream *s)
+{
+  guint code = 0;
+
+  if (pl_stream_unit_len (s) < 3)
+    return 0;
+  for (gsize i = 0; i < 3; i++)
+    {
+      guint8 c = pl_stream_unit_byte (s, i);
+
+      if (!g_ascii_isdigit (c) || (i == 0 && (c < '2' || c > '5')))
+        return 0;
+      code = code * 10 + (guint) (c - '0');
+    }
+  return code;
+}
+
 static void
 smtp_gap (PlDissector *d,
           PlStream    *s,
@@ -348,7 +385,25 @@ smtp_gap (PlDissector *d,
 {
   PlSmtpDissector *self = (PlSmtpDissector *) d;
 
-  smtp_flush (d, s);
+  if (s->dir == PL_DIR_SERVER && pl_stream_unit_len (s) > 0)
+    {
+      /*
+       * The gap cut a reply: it still answers the oldest command waiting (and
+       * a 220 to STARTTLS still starts TLS). Without this the next reply would
+       * be paired with that command, and every one after it.
+       */
+      guint code = unit_reply_code (s);
+
+      if (code != 0)
+        reply_done (self, s, code, NULL);
+      else
+        {
+          pop_waiting (self);
+          smtp_flush (d, s);
+        }
+    }
+  else
+    smtp_flush (d, s);
   pl_dissector_note (d, s->time, "missing %" G_GUINT64_FORMAT " byte%s (%s)", missing,
                      missing == 1 ? "" : "s", pl_direction_describe (s->dir));
   if (s->dir == PL_DIR_CLIENT && self->client_mode == CLIENT_DATA)
@@ -368,10 +423,29 @@ smtp_gap (PlDissector *d,
   s->resync = TRUE;
 }
 
+/* After a gap: a reply line that begins what follows it is the next reply, not the end of the cut line. */
+static gboolean
+smtp_resume (PlDissector  *d,
+             PlStream     *s,
+             const guint8 *line,
+             gsize         len)
+{
+  PlSmtpDissector *self = (PlSmtpDissector *) d;
+  gsize content = pl_line_content_len (line, len), text_start = 0;
+  guint code = 0;
+  gboolean continues = FALSE;
+
+  if (s->dir != PL_DIR_SERVER || !pl_smtp_parse_reply_line (line, content, &code, &continues, &text_start))
+    return FALSE;
+  server_line (self, s, line, len);
+  return TRUE;
+}
+
 const PlDissectorClass pl_smtp_dissector_class = {
   .protocol = PL_PROTOCOL_SMTP,
   .instance_size = sizeof (PlSmtpDissector),
   .parse = smtp_parse,
   .gap = smtp_gap,
   .flush = smtp_flush,
+  .resume = smtp_resume,
 };

@@ -13,6 +13,39 @@
 
 /* How much of a connection of unknown port is looked at before it is given up as not mail. */
 #define MAX_SNIFF 4096
+/*
+ * Threaded (pl_tracer_set_threaded()): what is done to the trace goes to
+ * the second thread in batches of about this many octets of events (or
+ * this many operations), at most MAX_IN_FLIGHT batches at a time, so the
+ * memory the pipeline holds stays bounded whatever the capture's size.
+ */
+#define BATCH_WEIGHT  (256 * 1024)
+#define BATCH_OPS     4096
+#define MAX_IN_FLIGHT 4
+
+/* One thing done to the trace, in order. */
+typedef enum {
+  OP_SESSION,        /* pl_trace_add_session() */
+  OP_EVENT,          /* pl_trace_add_event() */
+  OP_UNTEXTED,       /* the same, its display text made first */
+  OP_UNSTUFFED,      /* the same, its text made with dots unstuffed */
+  OP_NOTE,           /* a session note (@text), then its note event */
+  OP_ENCRYPTED,      /* the session is marked encrypted, a note (@text), then the note event */
+  OP_CLOSE,          /* pl_trace_close_session() */
+} OpKind;
+
+typedef struct {
+  OpKind      kind;
+  PlSession  *session;   /* a ref */
+  PlEvent    *event;     /* a ref, or NULL */
+  char       *text;
+  double      time;
+} Op;
+
+typedef struct {
+  GArray *ops;           /* of Op */
+  gsize   weight;
+} Batch;
 
 typedef struct {
   guint16     port;
@@ -83,7 +116,173 @@ struct _PlTracer
   GQueue               states;
   double               now;
   gboolean             finished;
+
+  /* Threaded: the batch being filled here, and what the two threads share (under @lock). */
+  gboolean             threaded;
+  Batch               *batch;
+  GThread             *worker;
+  GMutex               lock;
+  GCond                to_worker;
+  GCond                to_reader;
+  GQueue               batches;
+  guint64              n_pushed;
+  guint64              n_done;
+  gboolean             worker_waits;
+  gboolean             reader_waits;
+  gboolean             stop;
 };
+
+/* Does @op to the trace (in the second thread when threaded) and lets its refs go. */
+static void
+apply_op (PlTrace *trace,
+          Op      *op)
+{
+  switch (op->kind)
+    {
+    case OP_SESSION:
+      pl_trace_add_session (trace, op->session);
+      break;
+    case OP_UNTEXTED:
+    case OP_UNSTUFFED:
+      {
+        gsize len = 0;
+        const guint8 *data = pl_event_get_data (op->event, &len);
+
+        pl_event_take_text (op->event, pl_display_text_from_octets (data, len, op->kind == OP_UNSTUFFED));
+      }
+      pl_trace_add_event (trace, op->session, op->event);
+      break;
+    case OP_ENCRYPTED:
+      op->session->encrypted = TRUE;
+      pl_session_add_note (op->session, op->text);
+      pl_trace_add_event (trace, op->session, op->event);
+      break;
+    case OP_NOTE:
+      pl_session_add_note (op->session, op->text);
+      pl_trace_add_event (trace, op->session, op->event);
+      break;
+    case OP_CLOSE:
+      pl_trace_close_session (trace, op->session, op->time);
+      break;
+    case OP_EVENT:
+    default:
+      pl_trace_add_event (trace, op->session, op->event);
+      break;
+    }
+  g_clear_pointer (&op->event, pl_event_unref);
+  g_clear_pointer (&op->session, pl_session_unref);
+  g_clear_pointer (&op->text, g_free);
+}
+
+static void
+batch_free (Batch *batch)
+{
+  g_array_unref (batch->ops);
+  g_free (batch);
+}
+
+static gpointer
+worker_main (gpointer data)
+{
+  PlTracer *self = data;
+
+  for (;;)
+    {
+      Batch *batch;
+
+      g_mutex_lock (&self->lock);
+      while (g_queue_is_empty (&self->batches) && !self->stop)
+        {
+          self->worker_waits = TRUE;
+          g_cond_wait (&self->to_worker, &self->lock);
+          self->worker_waits = FALSE;
+        }
+      batch = g_queue_pop_head (&self->batches);
+      g_mutex_unlock (&self->lock);
+      if (batch == NULL)
+        return NULL;
+
+      for (guint i = 0; i < batch->ops->len; i++)
+        apply_op (self->trace, &g_array_index (batch->ops, Op, i));
+      batch_free (batch);
+
+      g_mutex_lock (&self->lock);
+      self->n_done++;
+      /* Only a waiting reader is woken: a wake-up is a system call. */
+      if (self->reader_waits)
+        g_cond_signal (&self->to_reader);
+      g_mutex_unlock (&self->lock);
+    }
+}
+
+static void
+push_batch (PlTracer *self)
+{
+  Batch *batch = g_steal_pointer (&self->batch);
+
+  if (batch == NULL)
+    return;
+  if (self->worker == NULL)
+    self->worker = g_thread_new ("pl-tracer", worker_main, self);
+  g_mutex_lock (&self->lock);
+  while (self->n_pushed - self->n_done >= MAX_IN_FLIGHT)
+    {
+      self->reader_waits = TRUE;
+      g_cond_wait (&self->to_reader, &self->lock);
+      self->reader_waits = FALSE;
+    }
+  g_queue_push_tail (&self->batches, batch);
+  self->n_pushed++;
+  if (self->worker_waits)
+    g_cond_signal (&self->to_worker);
+  g_mutex_unlock (&self->lock);
+}
+
+/* Threaded: returns once the second thread has done everything queued so far. */
+static void
+drain (PlTracer *self)
+{
+  if (!self->threaded)
+    return;
+  push_batch (self);
+  if (self->worker == NULL)
+    return;
+  g_mutex_lock (&self->lock);
+  while (self->n_done < self->n_pushed)
+    {
+      self->reader_waits = TRUE;
+      g_cond_wait (&self->to_reader, &self->lock);
+      self->reader_waits = FALSE;
+    }
+  g_mutex_unlock (&self->lock);
+}
+
+/* Something to do to the trace: now, or (threaded) in its place in the queue. Takes @event and @text. */
+static void
+trace_op (PlTracer  *self,
+          OpKind     kind,
+          PlSession *session,
+          PlEvent   *event,
+          char      *text,
+          double     time)
+{
+  Op op = { kind, pl_session_ref (session), event, text, time };
+
+  if (!self->threaded)
+    {
+      apply_op (self->trace, &op);
+      return;
+    }
+  if (self->batch == NULL)
+    {
+      self->batch = g_new0 (Batch, 1);
+      self->batch->ops = g_array_sized_new (FALSE, FALSE, sizeof (Op), 256);
+    }
+  g_array_append_vals (self->batch->ops, &op, 1);
+  self->batch->weight += 64 + (event != NULL && event->octets != NULL ? g_bytes_get_size (event->octets) : 0);
+  if (self->batch->weight >= BATCH_WEIGHT || self->batch->ops->len >= BATCH_OPS)
+    push_batch (self);
+}
 
 static void
 state_free (FlowState *state)
@@ -137,7 +336,18 @@ on_emit (PlEvent  *event,
 {
   FlowState *state = user_data;
 
-  pl_trace_add_event (state->tracer->trace, state->session, event);
+  trace_op (state->tracer, OP_EVENT, state->session, pl_event_ref (event), NULL, 0);
+}
+
+/* Threaded: the display text is made in the second thread, just before the event joins the trace. */
+static void
+on_emit_untexted (PlEvent  *event,
+                  gboolean  unstuff_dots,
+                  gpointer  user_data)
+{
+  FlowState *state = user_data;
+
+  trace_op (state->tracer, unstuff_dots ? OP_UNSTUFFED : OP_UNTEXTED, state->session, pl_event_ref (event), NULL, 0);
 }
 
 static void
@@ -147,12 +357,9 @@ on_encrypted (const char *how,
   FlowState *state = user_data;
   PlEvent *note;
 
-  state->session->encrypted = TRUE;
-  pl_session_add_note (state->session, how);
   note = pl_event_new_note ("encrypted from here on (%s): each TLS record is shown by its type and size", how);
   note->time = state->tracer->now;
-  pl_trace_add_event (state->tracer->trace, state->session, note);
-  pl_event_unref (note);
+  trace_op (state->tracer, OP_ENCRYPTED, state->session, note, g_strdup (how), 0);
 }
 
 static const PlDissectorSink sink = { on_emit, on_encrypted };
@@ -165,9 +372,7 @@ add_note (FlowState  *state,
   PlEvent *note = pl_event_new_note ("%s", text);
 
   note->time = time;
-  pl_session_add_note (state->session, text);
-  pl_trace_add_event (state->tracer->trace, state->session, note);
-  pl_event_unref (note);
+  trace_op (state->tracer, OP_NOTE, state->session, note, g_strdup (text), 0);
 }
 
 static void
@@ -240,10 +445,12 @@ decide (FlowState  *state,
     state->session->hop = state->port->hop;
   else if (protocol == PL_PROTOCOL_POP3 || protocol == PL_PROTOCOL_IMAP)
     state->session->hop = PL_HOP_ACCESS;
-  pl_trace_add_session (self->trace, state->session);
+  trace_op (self, OP_SESSION, state->session, NULL, NULL, 0);
   self->stats.sessions++;
 
   state->dissector = pl_dissector_new (protocol, &sink, state);
+  if (self->threaded)
+    pl_dissector_defer_text (state->dissector, on_emit_untexted);
   if (self->max_unit > 0)
     pl_dissector_set_max_unit (state->dissector, self->max_unit);
   if (tls)
@@ -427,7 +634,7 @@ on_closed (PlTcpFlow *flow,
       note = end_note (how);
       if (note != NULL)
         add_note (state, time, note);
-      pl_trace_close_session (self->trace, state->session, time);
+      trace_op (self, OP_CLOSE, state->session, NULL, NULL, time);
     }
   flow->user_data = NULL;
   g_queue_unlink (&self->states, &state->link);
@@ -448,6 +655,10 @@ pl_tracer_new (PlTrace *trace)
   self->reassembler = pl_tcp_reassembler_new (&callbacks, self);
   self->name = g_strdup ("capture");
   g_queue_init (&self->states);
+  g_mutex_init (&self->lock);
+  g_cond_init (&self->to_worker);
+  g_cond_init (&self->to_reader);
+  g_queue_init (&self->batches);
   return self;
 }
 
@@ -461,6 +672,19 @@ pl_tracer_free (PlTracer *self)
   pl_tcp_reassembler_free (self->reassembler);
   while ((link = g_queue_pop_head_link (&self->states)) != NULL)
     state_free (link->data);
+  /* What is queued is done (the listeners hear of it, as they would have unthreaded), then the thread ends. */
+  drain (self);
+  if (self->worker != NULL)
+    {
+      g_mutex_lock (&self->lock);
+      self->stop = TRUE;
+      g_cond_signal (&self->to_worker);
+      g_mutex_unlock (&self->lock);
+      g_thread_join (self->worker);
+    }
+  g_mutex_clear (&self->lock);
+  g_cond_clear (&self->to_worker);
+  g_cond_clear (&self->to_reader);
   g_object_unref (self->trace);
   g_free (self->name);
   g_free (self);
@@ -491,6 +715,15 @@ pl_tracer_set_show_unknown (PlTracer *self,
 {
   g_return_if_fail (self != NULL);
   self->show_unknown = show;
+}
+
+void
+pl_tracer_set_threaded (PlTracer *self,
+                        gboolean  threaded)
+{
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (self->worker == NULL);
+  self->threaded = threaded;
 }
 
 void
@@ -552,6 +785,8 @@ pl_tracer_add_packet (PlTracer       *self,
             warning = g_error_new (PL_TRACE_ERROR, PL_TRACE_ERROR_PACKET,
                                    "%s: packet %" G_GUINT64_FORMAT ": %s; skipped",
                                    self->name, packet->number, problem);
+          /* What came before the damaged packet is out before the warning. */
+          drain (self);
           self->warn (warning, self->warn_data);
         }
       break;
@@ -567,6 +802,7 @@ pl_tracer_finish (PlTracer *self)
     return;
   self->finished = TRUE;
   pl_tcp_reassembler_finish (self->reassembler);
+  drain (self);
 }
 
 gboolean

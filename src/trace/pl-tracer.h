@@ -43,6 +43,16 @@ void                 pl_tracer_set_warning_func   (PlTracer             *self,
 /* Connections of no known protocol are shown too, as raw data (by default they are left out). */
 void                 pl_tracer_set_show_unknown   (PlTracer             *self,
                                                    gboolean              show);
+/*
+ * With @threaded, the trace is given its sessions and events by a second
+ * thread, in the same order: the display texts are made and the trace's
+ * listeners (a printer) run there while this thread reads, reassembles and
+ * dissects. Listeners are then called from that thread; by the time
+ * pl_tracer_finish() or pl_tracer_run() returns, and before a warning is
+ * passed on, every one has been called. Set it before the first packet.
+ */
+void                 pl_tracer_set_threaded       (PlTracer             *self,
+                                                   gboolean              threaded);
 /* See PlTcpReassembler and PL_DISSECTOR_DEFAULT_MAX_UNIT; 0 keeps a default. */
 void                 pl_tracer_set_limits         (PlTracer             *self,
                                                    gsize                 max_unit,

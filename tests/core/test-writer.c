@@ -259,6 +259,20 @@ test_jsonl_long_fields (void)
       g_assert_cmpstr (json_object_get_string_member (obj, "b64"), ==, b64);
       g_clear_pointer (&event, pl_event_unref);
     }
+  /* Every length up to a few turns of the widest loop (24 octets) and its tails. */
+  for (guint len = 0; len < 200; len++)
+    {
+      g_string_truncate (out, 0);
+      event = make_event (PL_EVENT_DATA, PL_DIR_CLIENT, "x", 1.0);
+      g_bytes_unref (event->octets);
+      event->octets = g_bytes_new (text->str + len % 7, len);
+      pl_jsonl_append_event (out, event);
+      obj = parse_line (out->str, parser);
+      g_free (b64);
+      b64 = g_base64_encode ((const guchar *) text->str + len % 7, len);
+      g_assert_cmpstr (json_object_get_string_member (obj, "b64"), ==, b64);
+      g_clear_pointer (&event, pl_event_unref);
+    }
 }
 
 static void

@@ -7,6 +7,7 @@ came before still printed).
 
 import json
 import os
+import struct
 import subprocess
 import sys
 import tempfile
@@ -24,6 +25,44 @@ def run(cli, args, stdin=None):
 def check(cond, what):
     if not cond:
         raise AssertionError(what)
+
+
+def set_u32(data, at, value):
+    return data[:at] + struct.pack("<I", value) + data[at + 4:]
+
+
+def check_direct_reader(cli, tmp, data):
+    """A pcap file named by its path is read without libpcap while its records are ordinary, and
+    libpcap takes over at the first that is not (or at the end): whatever the file holds, the
+    transcript, the messages and the exit status are those of standard input, which libpcap
+    reads all along."""
+    records = []
+    at = 24
+    while at + 16 <= len(data):
+        records.append(at)
+        at += 16 + struct.unpack_from("<I", data, at + 8)[0]
+    middle = records[len(records) // 2]
+    variants = {
+        "good": data,
+        "nanoseconds": struct.pack("<I", 0xa1b23c4d) + data[4:],
+        "truncated-header": data[:records[-1] + 9],
+        "truncated-data": data[:-3],
+        "caplen-over-len": set_u32(data, middle + 12, struct.unpack_from("<I", data, middle + 8)[0] - 1),
+        "record-over-256k": set_u32(set_u32(data, middle + 8, 300000), middle + 12, 300000),
+        "over-snaplen": set_u32(data, 16, 60),
+        "trailing-octets": data + b"\x01\x02",
+    }
+    for name, octets in variants.items():
+        path = os.path.join(tmp, name + ".pcap")
+        with open(path, "wb") as f:
+            f.write(octets)
+        for args in ([], ["--json"]):
+            code, out, err = run(cli, args + [path])
+            code2, out2, err2 = run(cli, args + ["-"], stdin=octets)
+            check(code == code2, "%s: exit %d from the file, %d from standard input" % (name, code, code2))
+            check(out == out2, "%s %s: the file and standard input give the same transcript" % (name, args))
+            check(err.replace(path, "standard input") == err2,
+                  "%s: the same messages: %r, %r" % (name, err, err2))
 
 
 def main():
@@ -98,6 +137,8 @@ def main():
     check(code == 1 and "badtcp.pcap" in err and ("offset %d" % (24 + 3 * 70 + 16 + 54 + 11)) in err and "below the minimum of 20" in err,
           "TCP header below 20: %s" % err)
     check("S: +OK bye" in out, "the rest is traced")
+
+    check_direct_reader(cli, tmp, data)
 
     print("postlab-cli trace: all checks passed")
     return 0
