@@ -5,11 +5,17 @@
 #include "pl-event.h"
 
 #include <string.h>
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
 
 G_DEFINE_BOXED_TYPE (PlEvent, pl_event, pl_event_ref, pl_event_unref)
+
+/* In inline_size: the event is in a slab (see slab_alloc()), not a malloc of its own. */
+#define INLINE_IN_SLAB (1u << 31)
 
 /*
  * pl_event_new_take:
@@ -38,12 +44,186 @@ pl_event_new_take (PlEventKind  kind,
   return self;
 }
 
+/*
+ * Where pl_event_new_unit() puts its events: slabs, each a run of events
+ * one after the other. A simulation makes a million events a second and a
+ * retaining trace keeps them all: from malloc, each would cost its
+ * header, a search of the free lists (among the many short-lived buffers
+ * of the engines, so the trace's memory ends up spread between them) and,
+ * past 1 KiB (a message), a consolidation of the small free chunks.
+ * Here an event costs a bump of a pointer and sits next to the one before.
+ *
+ * Each thread fills a slab of its own. A slab counts its live events, plus
+ * one while it is a thread's current slab; the last release frees it. An
+ * event knows where it is in its slab (slab_offset, in what was padding of
+ * the struct), so it can be released on any thread. When every event of
+ * the current slab is gone (a trace that streams), the slab is filled
+ * again from the start, so its memory stays the same few pages. A slab is
+ * 64 KiB at first; one still holding live events when it is used up (a
+ * trace that retains) is followed by one twice its size, up to 2 MiB.
+ */
+#define SLAB_ALIGN 8
+/* Under AddressSanitizer every event is a malloc of its own, so that an overrun is caught at its end. */
+#if defined(__SANITIZE_ADDRESS__)
+#define SLAB_DISABLED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SLAB_DISABLED 1
+#endif
+#endif
+#ifndef SLAB_DISABLED
+#define SLAB_DISABLED 0
+#endif
+#define SLAB_MIN_SIZE ((gsize) 64 * 1024)
+#define SLAB_MAX_SIZE ((gsize) 2 * 1024 * 1024)
+/* A bigger event (a long message) is a malloc of its own. */
+#define SLAB_MAX_EVENT (SLAB_MIN_SIZE / 8)
+
+typedef struct {
+  gint     live;    /* events in it, plus one while it is a thread's current slab */
+  gboolean mapped;  /* mmap()ed (see slab_new()), not g_malloc()ed */
+  gsize    size;
+  gsize    used;    /* octets given out, this header included */
+} Slab;
+
+#define SLAB_HEADER (((sizeof (Slab) + SLAB_ALIGN - 1) / SLAB_ALIGN) * SLAB_ALIGN)
+
+/*
+ * The biggest slabs (a trace that retains fills one after the other) are
+ * mapped with their pages made at once (MAP_POPULATE, Linux): the kernel
+ * makes 512 pages in one call instead of taking 512 page faults, as the
+ * events are written, one by one.
+ */
+static Slab *
+slab_new (gsize size)
+{
+  Slab *slab = NULL;
+
+#if defined(MAP_POPULATE)
+  if (size == SLAB_MAX_SIZE)
+    {
+      void *map = mmap (NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+
+      if (map != MAP_FAILED)
+        {
+          slab = map;
+          slab->mapped = TRUE;
+        }
+    }
+#endif
+  if (slab == NULL)
+    {
+      slab = g_malloc (size);
+      slab->mapped = FALSE;
+    }
+  slab->live = 1;
+  slab->size = size;
+  slab->used = SLAB_HEADER;
+  return slab;
+}
+
+static void
+slab_release (Slab *slab)
+{
+  if (!g_atomic_int_dec_and_test (&slab->live))
+    return;
+#if defined(MAP_POPULATE)
+  if (slab->mapped)
+    {
+      munmap (slab, slab->size);
+      return;
+    }
+#endif
+  g_free (slab);
+}
+
+static GPrivate current_slab = G_PRIVATE_INIT ((GDestroyNotify) slab_release);
+
+static inline Slab *
+slab_of (const PlEvent *self)
+{
+  return (Slab *) (gpointer) ((char *) self - self->slab_offset);
+}
+
+/*
+ * The event just taken from the thread's slab with @taken octets uses only
+ * @used of them: the rest goes back (nothing was taken from the slab since).
+ */
+static void
+slab_give_back (Slab    *slab,
+                PlEvent *self,
+                gsize    taken,
+                gsize    used)
+{
+  taken = (taken + SLAB_ALIGN - 1) & ~(gsize) (SLAB_ALIGN - 1);
+  used = (used + SLAB_ALIGN - 1) & ~(gsize) (SLAB_ALIGN - 1);
+  g_assert (slab != NULL && (char *) slab + self->slab_offset == (char *) self
+            && slab->used == self->slab_offset + taken);
+  slab->used = self->slab_offset + used;
+}
+
+/* Room for an event of @size octets, from the thread's slab (its offset in @offset); NULL when it is for malloc. */
+static gpointer
+slab_alloc (gsize   size,
+            guint  *offset,
+            Slab  **from)
+{
+  Slab *slab;
+  gpointer p;
+
+  if (SLAB_DISABLED || size > SLAB_MAX_EVENT)
+    return NULL;
+  size = (size + SLAB_ALIGN - 1) & ~(gsize) (SLAB_ALIGN - 1);
+  slab = g_private_get (&current_slab);
+  /* Only this thread gives out of its slab: with nothing live in it, it may be filled again. */
+  if (slab != NULL && g_atomic_int_get (&slab->live) == 1)
+    slab->used = SLAB_HEADER;
+  if (slab == NULL || slab->used + size > slab->size)
+    {
+      gsize next = SLAB_MIN_SIZE;
+
+      /* Events that stay (a retaining trace) get bigger slabs; those that go keep reusing a small one. */
+      if (slab != NULL && g_atomic_int_get (&slab->live) > 1)
+        next = MIN (slab->size * 2, SLAB_MAX_SIZE);
+      /* The old one goes when its last event does (g_private_replace() drops this thread's count). */
+      slab = slab_new (next);
+      g_private_replace (&current_slab, slab);
+    }
+  p = (char *) slab + slab->used;
+  *offset = (guint) slab->used;
+  *from = slab;
+  slab->used += size;
+  g_atomic_int_inc (&slab->live);
+  return p;
+}
+
+/* What frees an event of pl_event_new_unit(): last, when neither the event nor its octets are used. */
+static void
+unit_memory_free (gpointer data)
+{
+  PlEvent *self = data;
+
+  if (self->inline_size & INLINE_IN_SLAB)
+    slab_release (slab_of (self));
+  else
+    g_free (self);
+}
+
+static const char *scratch_display_text (const guint8 *data,
+                                         gsize         len,
+                                         gboolean      unstuff_dots,
+                                         gsize        *text_len);
+static void        display_text_into    (GString      *out,
+                                         const guint8 *data,
+                                         gsize         len,
+                                         gboolean      unstuff_dots);
+
 /* TRUE when @p is one of the strings kept in the event's own allocation (pl_event_new_unit()). */
 static inline gboolean
 is_inline (const PlEvent *self,
            const char    *p)
 {
-  return p != NULL && (guintptr) p - (guintptr) (self + 1) < self->inline_size;
+  return p != NULL && (guintptr) p - (guintptr) (self + 1) < (self->inline_size & ~INLINE_IN_SLAB);
 }
 
 /* A string field's old value, freed unless the event's allocation holds it. */
@@ -53,6 +233,123 @@ free_field (PlEvent *self,
 {
   if (!is_inline (self, p))
     g_free (p);
+}
+
+/* Octets a text buffer keeps beyond its length, so a run can be copied sixteen at a time. */
+#define RUN_SLACK 16
+
+/*
+ * pl_event_new_unit(), with @text borrowed. The event and its strings are
+ * laid out one after the other: the struct, the octets, status, verb and
+ * args, and the text last. A text made from the octets is made there, in
+ * place: room for the longest it could be (three octets of UTF-8 for each
+ * octet, a replacement character) is taken from the slab, and what the
+ * text did not use is given back (nothing else took from the slab since).
+ */
+static PlEvent *
+event_new (PlEventKind   kind,
+           PlDirection   dir,
+           const guint8 *octets,
+           gsize         len,
+           const char   *text,
+           gboolean      unstuff_dots,
+           const char   *status,
+           const char   *verb,
+           const char   *args)
+{
+  g_autofree char *made_here = NULL;
+  const char *shown = NULL;
+  gsize text_size = 0;
+  gsize status_size = status != NULL ? strlen (status) + 1 : 0;
+  gsize verb_size = verb != NULL ? strlen (verb) + 1 : 0;
+  gsize args_size = args != NULL ? strlen (args) + 1 : 0;
+  gsize fixed = len + status_size + verb_size + args_size;
+  gsize room = 0;
+  gsize extra;
+  PlEvent *self = NULL;
+  guint offset = 0;
+  Slab *slab = NULL;
+  gboolean in_slab;
+  char *p;
+
+  g_return_val_if_fail (octets != NULL || len == 0, NULL);
+  g_return_val_if_fail (fixed < INLINE_IN_SLAB / 4, NULL);
+
+  if (text == NULL)
+    {
+      room = 3 * len + 1 + RUN_SLACK;
+      self = slab_alloc (sizeof (PlEvent) + fixed + room, &offset, &slab);
+    }
+  if (self == NULL)
+    {
+      const char *made = NULL;
+
+      room = 0;
+      /* Not in place: the text given, or made in the thread's scratch buffer (or, long, on the heap). */
+      if (text != NULL)
+        text_size = strlen (text) + 1;
+      else if ((made = scratch_display_text (octets, len, unstuff_dots, &text_size)) != NULL)
+        text_size++;
+      else
+        {
+          made = made_here = pl_display_text_from_octets (octets, len, unstuff_dots);
+          text_size = strlen (made) + 1;
+        }
+      shown = text != NULL ? text : made;
+      extra = fixed + text_size;
+      g_return_val_if_fail (extra < INLINE_IN_SLAB, NULL);
+      self = slab_alloc (sizeof (PlEvent) + extra, &offset, &slab);
+    }
+  in_slab = self != NULL;
+  if (!in_slab)
+    self = g_malloc (sizeof (PlEvent) + fixed + text_size);
+  memset (self, 0, sizeof (PlEvent));
+  self->slab_offset = offset;
+  self->ref_count = 1;
+  self->kind = kind;
+  self->dir = dir;
+
+  p = (char *) (self + 1);
+  if (len > 0)
+    memcpy (p, octets, len);
+  /* A note has no octets (and must be given its text). */
+  self->octets = octets != NULL ? g_bytes_new_with_free_func (p, len, unit_memory_free, self) : NULL;
+  p += len;
+  if (status != NULL)
+    {
+      memcpy (p, status, status_size);
+      self->status = p;
+      p += status_size;
+    }
+  if (verb != NULL)
+    {
+      for (gsize i = 0; i < verb_size; i++)
+        p[i] = verb[i] >= 'a' && verb[i] <= 'z' ? (char) (verb[i] - 'a' + 'A') : verb[i];
+      self->verb = p;
+      p += verb_size;
+    }
+  if (args != NULL)
+    {
+      memcpy (p, args, args_size);
+      self->args = p;
+      p += args_size;
+    }
+  self->text = p;
+  if (room > 0)
+    {
+      /* The room is enough for any text of these octets: the GString never grows (it could not). */
+      GString in_place = { p, 0, room };
+
+      display_text_into (&in_place, octets, len, unstuff_dots);
+      g_assert (in_place.str == p && in_place.len < room);
+      text_size = in_place.len + 1;
+      slab_give_back (slab, self, sizeof (PlEvent) + fixed + room, sizeof (PlEvent) + fixed + text_size);
+    }
+  else
+    memcpy (p, shown, text_size);
+  extra = fixed + text_size;
+  self->inline_size = (guint) extra | (in_slab ? INLINE_IN_SLAB : 0);
+  return self;
 }
 
 /*
@@ -81,57 +378,9 @@ pl_event_new_unit (PlEventKind   kind,
                    const char   *verb,
                    const char   *args)
 {
-  g_autofree char *shown = NULL;
-  gsize text_size;
-  gsize status_size = status != NULL ? strlen (status) + 1 : 0;
-  gsize verb_size = verb != NULL ? strlen (verb) + 1 : 0;
-  gsize args_size = args != NULL ? strlen (args) + 1 : 0;
-  gsize extra;
-  PlEvent *self;
-  char *p;
+  g_autofree char *taken = text;
 
-  g_return_val_if_fail (octets != NULL || len == 0, NULL);
-
-  shown = text != NULL ? text : pl_display_text_from_octets (octets, len, FALSE);
-  text_size = strlen (shown) + 1;
-  extra = len + text_size + status_size + verb_size + args_size;
-  g_return_val_if_fail (extra <= G_MAXUINT, NULL);
-
-  self = g_malloc (sizeof (PlEvent) + extra);
-  memset (self, 0, sizeof (PlEvent));
-  self->ref_count = 1;
-  self->inline_size = (guint) extra;
-  self->kind = kind;
-  self->dir = dir;
-
-  p = (char *) (self + 1);
-  if (len > 0)
-    memcpy (p, octets, len);
-  /* A note has no octets (and must be given its text). */
-  self->octets = octets != NULL ? g_bytes_new_with_free_func (p, len, g_free, self) : NULL;
-  p += len;
-  memcpy (p, shown, text_size);
-  self->text = p;
-  p += text_size;
-  if (status != NULL)
-    {
-      memcpy (p, status, status_size);
-      self->status = p;
-      p += status_size;
-    }
-  if (verb != NULL)
-    {
-      for (gsize i = 0; i < verb_size; i++)
-        p[i] = g_ascii_toupper (verb[i]);
-      self->verb = p;
-      p += verb_size;
-    }
-  if (args != NULL)
-    {
-      memcpy (p, args, args_size);
-      self->args = p;
-    }
-  return self;
+  return event_new (kind, dir, octets, len, taken, FALSE, status, verb, args);
 }
 
 /*
@@ -161,6 +410,44 @@ pl_event_new_note (const char *format,
   return pl_event_new_take (PL_EVENT_NOTE, PL_DIR_NONE, NULL, text);
 }
 
+/*
+ * pl_event_new_body:
+ * A unit whose octets hold dot-stuffed lines (a message after DATA, RFC
+ * 5321 4.5.2; a multi-line reply, RFC 1939 section 3): as
+ * pl_event_new_unit (@kind, @dir, @octets, @len, text, @status, NULL, NULL)
+ * with text pl_display_text_from_octets (@octets, @len, TRUE), made
+ * without an allocation of its own.
+ */
+PlEvent *
+pl_event_new_body (PlEventKind   kind,
+                   PlDirection   dir,
+                   const guint8 *octets,
+                   gsize         len,
+                   const char   *status)
+{
+  g_return_val_if_fail (octets != NULL || len == 0, NULL);
+
+  return event_new (kind, dir, octets, len, NULL, TRUE, status, NULL, NULL);
+}
+
+/*
+ * pl_event_new_note_copy:
+ * A note with @text and, when @verb is given, its machine-readable @verb
+ * (upper-cased) and @args (may be NULL), all copied into the note's own
+ * allocation, as pl_event_new_unit() makes one: for a caller that puts the
+ * strings together in buffers of its own (a simulation makes nine notes a
+ * message), so that no string is allocated only to be copied and freed.
+ */
+PlEvent *
+pl_event_new_note_copy (const char *text,
+                        const char *verb,
+                        const char *args)
+{
+  g_return_val_if_fail (text != NULL, NULL);
+
+  return event_new (PL_EVENT_NOTE, PL_DIR_NONE, NULL, 0, text, FALSE, NULL, verb, verb != NULL ? args : NULL);
+}
+
 PlEvent *
 pl_event_ref (PlEvent *self)
 {
@@ -187,7 +474,10 @@ pl_event_unref (PlEvent *self)
       return;
     }
   g_clear_pointer (&self->octets, g_bytes_unref);
-  g_free (self);
+  if (self->inline_size > 0)
+    unit_memory_free (self);
+  else
+    g_free (self);
 }
 
 void
@@ -253,8 +543,6 @@ static const guint8 plain[256] = {
   1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x7f is not */
 };
 
-/* Octets a text buffer keeps beyond its length, so a run can be copied sixteen at a time. */
-#define RUN_SLACK 16
 
 /*
  * Copies the run of plain octets at @data[@i..] to @out as it finds it and
@@ -375,7 +663,55 @@ pl_display_text_from_octets (const guint8 *data,
    * (RUN_SLACK more octets let append_plain_run() copy sixteen at a time.)
    */
   GString text = { g_malloc (len + 1 + RUN_SLACK), 0, len + 1 + RUN_SLACK };
-  GString *out = &text;
+
+  display_text_into (&text, data, len, unstuff_dots);
+  return text.str;
+}
+
+/* A thread's buffer for the texts pl_event_new_unit() makes and copies into the event. */
+static void
+scratch_free (gpointer data)
+{
+  g_string_free (data, TRUE);
+}
+
+static GPrivate scratch_text = G_PRIVATE_INIT (scratch_free);
+
+/* Past this, a text is made in a buffer of its own, so that a thread's scratch buffer stays small. */
+#define SCRATCH_MAX ((gsize) 64 * 1024)
+
+/* pl_display_text_from_octets(), in the thread's scratch buffer: valid until the next call. */
+static const char *
+scratch_display_text (const guint8 *data,
+                      gsize         len,
+                      gboolean      unstuff_dots,
+                      gsize        *text_len)
+{
+  GString *out;
+
+  if (len > SCRATCH_MAX)
+    return NULL;
+  out = g_private_get (&scratch_text);
+  if (out == NULL)
+    {
+      out = g_string_sized_new (SCRATCH_MAX / 16);
+      g_private_set (&scratch_text, out);
+    }
+  if (out->allocated_len < len + 1 + RUN_SLACK)
+    g_string_set_size (out, len + 1 + RUN_SLACK);
+  g_string_truncate (out, 0);
+  display_text_into (out, data, len, unstuff_dots);
+  *text_len = out->len;
+  return out->str;
+}
+
+/* The loop of pl_display_text_from_octets(), into @out, empty, with room for @len + 1 + RUN_SLACK octets. */
+static void
+display_text_into (GString      *out,
+                   const guint8 *data,
+                   gsize         len,
+                   gboolean      unstuff_dots)
+{
   gboolean at_line_start = TRUE;
   gsize i = 0;
 
@@ -465,5 +801,4 @@ pl_display_text_from_octets (const guint8 *data,
           i = (const guint8 *) start - data;
       }
     }
-  return out->str;
 }

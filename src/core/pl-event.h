@@ -26,9 +26,12 @@ G_BEGIN_DECLS
 typedef struct _PlEvent {
   /*< private >*/
   gint         ref_count;
-  guint        inline_size; /* octets after the struct that hold its strings (pl_event_new_unit()) */
+  guint        inline_size; /* octets after the struct that hold its strings (pl_event_new_unit()); top bit: in a slab */
   /*< public >*/
   guint        session;   /* id of the session in its trace, 0 until added */
+  /*< private >*/
+  guint        slab_offset; /* where it is in its slab (pl_event_new_unit()), in what was padding */
+  /*< public >*/
   double       time;      /* seconds: epoch for captures, virtual for simulations */
   PlEventKind  kind;
   PlDirection  dir;
@@ -60,6 +63,14 @@ PlEvent  *pl_event_new_unit   (PlEventKind   kind,
                                const char   *args);
 PlEvent  *pl_event_new_note   (const char   *format,
                                ...) G_GNUC_PRINTF (1, 2);
+PlEvent  *pl_event_new_body   (PlEventKind   kind,
+                               PlDirection   dir,
+                               const guint8 *octets,
+                               gsize         len,
+                               const char   *status);
+PlEvent  *pl_event_new_note_copy (const char *text,
+                                  const char *verb,
+                                  const char *args);
 PlEvent  *pl_event_ref        (PlEvent      *event);
 void      pl_event_unref      (PlEvent      *event);
 

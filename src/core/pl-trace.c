@@ -58,7 +58,13 @@ struct _PlTrace
 {
   GObject     parent_instance;
   gboolean    retain;
-  GPtrArray  *events;     /* of PlEvent, when retaining */
+  /*
+   * The events, when retaining: in chunks of EVENT_CHUNK, so that a trace
+   * of millions grows without ever copying (or touching again) the
+   * pointers it holds, as one array doubling would.
+   */
+  GPtrArray  *chunks;     /* of PlEvent *[EVENT_CHUNK] */
+  guint       n_events;
   GHashTable *sessions;   /* id -> PlSession: all when retaining, else the open ones */
   guint       next_session_id;
   guint       n_sessions;
@@ -66,6 +72,15 @@ struct _PlTrace
   gulong      next_listener_id;
   guint       items_changed_id;
 };
+
+#define EVENT_CHUNK 4096
+
+static inline PlEvent *
+event_at (PlTrace *self,
+          guint    position)
+{
+  return ((PlEvent **) g_ptr_array_index (self->chunks, position / EVENT_CHUNK))[position % EVENT_CHUNK];
+}
 
 static void list_model_iface_init (GListModelInterface *iface);
 
@@ -92,9 +107,9 @@ pl_trace_get_item (GListModel *model,
   PlEventItem *item;
   PlEvent *event;
 
-  if (position >= self->events->len)
+  event = pl_trace_get_event (self, position);
+  if (event == NULL)
     return NULL;
-  event = g_ptr_array_index (self->events, position);
   item = g_object_new (PL_TYPE_EVENT_ITEM, NULL);
   item->event = pl_event_ref (event);
   item->session = pl_session_ref (g_hash_table_lookup (self->sessions, GUINT_TO_POINTER (event->session)));
@@ -114,7 +129,9 @@ pl_trace_finalize (GObject *object)
 {
   PlTrace *self = PL_TRACE (object);
 
-  g_ptr_array_unref (self->events);
+  for (guint i = 0; i < self->n_events; i++)
+    pl_event_unref (event_at (self, i));
+  g_ptr_array_unref (self->chunks);
   g_hash_table_unref (self->sessions);
   g_array_unref (self->listeners);
   G_OBJECT_CLASS (pl_trace_parent_class)->finalize (object);
@@ -129,7 +146,7 @@ pl_trace_class_init (PlTraceClass *klass)
 static void
 pl_trace_init (PlTrace *self)
 {
-  self->events = g_ptr_array_new_with_free_func ((GDestroyNotify) pl_event_unref);
+  self->chunks = g_ptr_array_new_with_free_func (g_free);
   self->sessions = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) pl_session_unref);
   self->listeners = g_array_new (FALSE, FALSE, sizeof (Listener));
   self->next_session_id = 1;
@@ -247,6 +264,35 @@ items_changed_is_heard (PlTrace *self)
   return g_signal_has_handler_pending (self, self->items_changed_id, 0, TRUE);
 }
 
+/* pl_trace_add_event() and pl_trace_add_event_take(): @event is taken. */
+static void
+add_event_take (PlTrace   *self,
+                PlSession *session,
+                PlEvent   *event)
+{
+  event->session = session->id;
+  if (self->retain)
+    {
+      if (self->n_events % EVENT_CHUNK == 0)
+        g_ptr_array_add (self->chunks, g_new (PlEvent *, EVENT_CHUNK));
+      ((PlEvent **) g_ptr_array_index (self->chunks, self->n_events / EVENT_CHUNK))[self->n_events % EVENT_CHUNK]
+        = event;
+      self->n_events++;
+    }
+
+  for (guint i = 0; i < self->listeners->len; i++)
+    {
+      Listener *l = &g_array_index (self->listeners, Listener, i);
+      if (l->vtable.event_added != NULL)
+        l->vtable.event_added (session, event, l->user_data);
+    }
+
+  if (self->retain && items_changed_is_heard (self))
+    g_list_model_items_changed (G_LIST_MODEL (self), self->n_events - 1, 0, 1);
+  if (!self->retain)
+    pl_event_unref (event);
+}
+
 /*
  * pl_trace_add_event:
  * Appends @event (the trace takes a reference) to @session, which must have
@@ -262,19 +308,26 @@ pl_trace_add_event (PlTrace   *self,
   g_return_if_fail (session != NULL);
   g_return_if_fail (event != NULL);
 
-  event->session = session->id;
-  if (self->retain)
-    g_ptr_array_add (self->events, pl_event_ref (event));
+  add_event_take (self, session, pl_event_ref (event));
+}
 
-  for (guint i = 0; i < self->listeners->len; i++)
-    {
-      Listener *l = &g_array_index (self->listeners, Listener, i);
-      if (l->vtable.event_added != NULL)
-        l->vtable.event_added (session, event, l->user_data);
-    }
+/*
+ * pl_trace_add_event_take:
+ * As pl_trace_add_event(), but the trace takes the caller's reference
+ * instead of one of its own: for a driver that adds every event it made
+ * and drops it straight after (a simulation adds a million a second, and
+ * each reference is an atomic operation).
+ */
+void
+pl_trace_add_event_take (PlTrace   *self,
+                         PlSession *session,
+                         PlEvent   *event)
+{
+  g_return_if_fail (PL_IS_TRACE (self));
+  g_return_if_fail (session != NULL);
+  g_return_if_fail (event != NULL);
 
-  if (self->retain && items_changed_is_heard (self))
-    g_list_model_items_changed (G_LIST_MODEL (self), self->events->len - 1, 0, 1);
+  add_event_take (self, session, event);
 }
 
 void
@@ -304,7 +357,7 @@ guint
 pl_trace_get_n_events (PlTrace *self)
 {
   g_return_val_if_fail (PL_IS_TRACE (self), 0);
-  return self->events->len;
+  return self->n_events;
 }
 
 /* Returns the event at @position, borrowed, or NULL. */
@@ -313,9 +366,9 @@ pl_trace_get_event (PlTrace *self,
                     guint    position)
 {
   g_return_val_if_fail (PL_IS_TRACE (self), NULL);
-  if (position >= self->events->len)
+  if (position >= self->n_events)
     return NULL;
-  return g_ptr_array_index (self->events, position);
+  return event_at (self, position);
 }
 
 guint

@@ -54,6 +54,9 @@ PlSession  *pl_trace_add_session    (PlTrace                *self,
 void        pl_trace_add_event      (PlTrace                *self,
                                      PlSession              *session,
                                      PlEvent                *event);
+void        pl_trace_add_event_take (PlTrace                *self,
+                                     PlSession              *session,
+                                     PlEvent                *event);
 void        pl_trace_close_session  (PlTrace                *self,
                                      PlSession              *session,
                                      double                  time);

@@ -2,6 +2,9 @@
 /* PlEngine's own state, for the engines of src/proto only: drivers use pl-engine.h. */
 #pragma once
 
+#include <stdarg.h>
+#include <string.h>
+
 #include "pl-engine.h"
 
 G_BEGIN_DECLS
@@ -19,7 +22,14 @@ G_BEGIN_DECLS
 typedef struct {
   PlEngine          *engine;
   PlProtocol         protocol;
-  GByteArray        *output;
+  /*
+   * The output: a buffer of its own, not a GByteArray, because every unit
+   * an engine sends is appended here, and a GByteArray append is a call
+   * that asks for room each time (see pl_engine_base_write()).
+   */
+  guint8            *output;
+  gsize              output_len;
+  gsize              output_size;
   gsize              output_start;
   guint              delay;
   guint              state;
@@ -35,6 +45,13 @@ typedef struct {
 
 /* The base of @self, valid as long as @self. */
 PlEngineBase *pl_engine_get_base       (PlEngine     *self);
+/*
+ * For an engine's reset function (a driver that runs many sessions, the
+ * simulator, takes an engine back instead of making a new one): the base as
+ * pl_engine_init() left it, its output buffer kept for the next session.
+ * The protocol stays; the event and state functions are unset.
+ */
+void          pl_engine_base_reset     (PlEngineBase *base);
 /* pl_engine_set_state(), the one place a state changes, for the engine's own paths. */
 void          pl_engine_base_set_state (PlEngineBase *base,
                                         guint         state);
@@ -55,7 +72,7 @@ pl_engine_base_get_state (const PlEngineBase *base)
 static inline gsize
 pl_engine_base_get_pending (const PlEngineBase *base)
 {
-  return base->output->len - base->output_start;
+  return base->output_len - base->output_start;
 }
 
 /* As pl_engine_wants_events() and pl_engine_wants_received_events(). */
@@ -71,14 +88,39 @@ pl_engine_base_wants_received_events (const PlEngineBase *base)
   return base->event_func != NULL && !base->no_received_events;
 }
 
+/* Makes room for @len more octets of output (the buffer at least doubles). */
+void          pl_engine_base_grow      (PlEngineBase *base,
+                                        gsize         len);
+
 /* As pl_engine_write(). */
 static inline void
 pl_engine_base_write (PlEngineBase *base,
                       const guint8 *data,
                       gsize         len)
 {
-  if (len > 0)
-    g_byte_array_append (base->output, data, (guint) len);
+  if (len == 0)
+    return;
+  if (len > base->output_size - base->output_len)
+    pl_engine_base_grow (base, len);
+  memcpy (base->output + base->output_len, data, len);
+  base->output_len += len;
+}
+
+/* Where the next octets written will be: what was written since, pl_engine_base_written_since() gives. */
+static inline gsize
+pl_engine_base_mark (const PlEngineBase *base)
+{
+  return base->output_len;
+}
+
+/* The octets written since @mark (pl_engine_base_mark()), valid until the next write. */
+static inline const guint8 *
+pl_engine_base_written_since (const PlEngineBase *base,
+                              gsize               mark,
+                              gsize              *len)
+{
+  *len = base->output_len - mark;
+  return base->output + mark;
 }
 
 /* As pl_engine_emit(): @event is borrowed. */
@@ -88,6 +130,63 @@ pl_engine_base_emit (PlEngineBase *base,
 {
   if (base->event_func != NULL)
     base->event_func (base->engine, event, base->event_data);
+}
+
+/* As g_ascii_toupper(), inline: every verb read or sent is upper-cased octet by octet. */
+static inline char
+pl_engine_ascii_toupper (char c)
+{
+  return c >= 'a' && c <= 'z' ? (char) (c - 'a' + 'A') : c;
+}
+
+/* Room for a number in decimal, and for pl_engine_concat()'s short texts. */
+#define PL_ENGINE_DECIMAL_SIZE 21
+#define PL_ENGINE_SHORT_TEXT 128
+
+/*
+ * @value in decimal, at the end of @buf (PL_ENGINE_DECIMAL_SIZE octets):
+ * returns where it starts. Replies and commands with numbers ("RETR 2",
+ * "+OK 912 octets") are put together with it: printf costs more than the
+ * rest of such a line.
+ */
+static inline const char *
+pl_engine_decimal (char    *buf,
+                   guint64  value)
+{
+  char *p = buf + PL_ENGINE_DECIMAL_SIZE - 1;
+
+  *p = '\0';
+  do
+    *--p = (char) ('0' + value % 10);
+  while ((value /= 10) > 0);
+  return p;
+}
+
+/*
+ * The strings given, up to a NULL, one after the other in @buf
+ * (PL_ENGINE_SHORT_TEXT octets, for short lines: what does not fit is
+ * cut). Returns @buf.
+ */
+static inline const char *
+pl_engine_concat (char       *buf,
+                  const char *first,
+                  ...) G_GNUC_NULL_TERMINATED;
+
+static inline const char *
+pl_engine_concat (char       *buf,
+                  const char *first,
+                  ...)
+{
+  va_list args;
+  gsize len = 0;
+
+  va_start (args, first);
+  for (const char *part = first; part != NULL; part = va_arg (args, const char *))
+    for (; *part != '\0' && len < PL_ENGINE_SHORT_TEXT - 1; part++)
+      buf[len++] = *part;
+  va_end (args);
+  buf[len] = '\0';
+  return buf;
 }
 
 G_END_DECLS

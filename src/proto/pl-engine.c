@@ -16,7 +16,7 @@ pl_engine_finalize (GObject *object)
 {
   PlEnginePrivate *priv = pl_engine_get_instance_private (PL_ENGINE (object));
 
-  g_byte_array_unref (priv->output);
+  g_free (priv->output);
   G_OBJECT_CLASS (pl_engine_parent_class)->finalize (object);
 }
 
@@ -40,7 +40,6 @@ pl_engine_init (PlEngine *self)
   PlEnginePrivate *priv = pl_engine_get_instance_private (self);
 
   priv->engine = self;
-  priv->output = g_byte_array_new ();
   /*
    * Whether the state changes go to the debug log (G_MESSAGES_DEBUG names
    * this domain) is asked once per engine: asking looks at the environment,
@@ -54,6 +53,39 @@ pl_engine_get_base (PlEngine *self)
 {
   g_return_val_if_fail (PL_IS_ENGINE (self), NULL);
   return pl_engine_get_instance_private (self);
+}
+
+/* See pl-engine-private.h. */
+void
+pl_engine_base_grow (PlEngineBase *base,
+                     gsize         len)
+{
+  gsize size = MAX (base->output_size * 2, 256);
+
+  g_return_if_fail (len <= G_MAXSIZE / 2 - base->output_len);
+  while (size < base->output_len + len)
+    size *= 2;
+  base->output = g_realloc (base->output, size);
+  base->output_size = size;
+}
+
+/* See pl-engine-private.h. */
+void
+pl_engine_base_reset (PlEngineBase *base)
+{
+  g_return_if_fail (base != NULL);
+
+  base->output_len = 0;
+  base->output_start = 0;
+  base->delay = 0;
+  base->state = 0;
+  base->finished = FALSE;
+  base->failed = FALSE;
+  base->no_received_events = FALSE;
+  base->event_func = NULL;
+  base->event_data = NULL;
+  base->state_func = NULL;
+  base->state_data = NULL;
 }
 
 PlProtocol
@@ -184,8 +216,8 @@ pl_engine_get_output (PlEngine *self,
   g_return_val_if_fail (PL_IS_ENGINE (self), NULL);
   g_return_val_if_fail (len != NULL, NULL);
 
-  *len = priv->output->len - priv->output_start;
-  return priv->output->data + priv->output_start;
+  *len = priv->output_len - priv->output_start;
+  return priv->output + priv->output_start;
 }
 
 /*
@@ -200,16 +232,61 @@ pl_engine_consume_output (PlEngine *self,
   PlEnginePrivate *priv = pl_engine_get_instance_private (self);
 
   g_return_if_fail (PL_IS_ENGINE (self));
-  g_return_if_fail (len <= priv->output->len - priv->output_start);
+  g_return_if_fail (len <= priv->output_len - priv->output_start);
 
   priv->output_start += len;
-  if (priv->output_start == priv->output->len)
+  if (priv->output_start == priv->output_len)
     {
-      g_byte_array_set_size (priv->output, 0);
+      priv->output_len = 0;
       priv->output_start = 0;
       if (len > 0 && !priv->finished && PL_ENGINE_GET_CLASS (self)->output_drained != NULL)
         PL_ENGINE_GET_CLASS (self)->output_drained (self);
     }
+}
+
+/*
+ * pl_engine_drain_output:
+ * What a driver does with pl_engine_take_delay(), pl_engine_get_output()
+ * and pl_engine_consume_output(), in one call. With @delay, the delay the
+ * engine asked for is taken first (as pl_engine_take_delay() does): when
+ * there is one, nothing is drained and the driver calls again once it has
+ * waited. Otherwise (and always when @delay is NULL) all the output goes
+ * to @func (which sends it) and is consumed, again while an engine that
+ * held input back queues more once its output is gone. Returns
+ * pl_engine_is_finished(). A simulation does this after every call into
+ * an engine: one call, one type check, instead of five.
+ */
+gboolean
+pl_engine_drain_output (PlEngine           *self,
+                        guint              *delay,
+                        PlEngineOutputFunc  func,
+                        gpointer            user_data)
+{
+  PlEnginePrivate *priv = pl_engine_get_instance_private (self);
+
+  g_return_val_if_fail (PL_IS_ENGINE (self), TRUE);
+  g_return_val_if_fail (func != NULL, TRUE);
+
+  if (delay != NULL)
+    {
+      *delay = priv->delay;
+      priv->delay = 0;
+      if (*delay > 0)
+        return priv->finished;
+    }
+
+  while (priv->output_len > priv->output_start)
+    {
+      gsize len = priv->output_len - priv->output_start;
+
+      func (priv->output + priv->output_start, len, user_data);
+      /* As pl_engine_consume_output (self, len); @func may not have called into the engine. */
+      priv->output_len = 0;
+      priv->output_start = 0;
+      if (!priv->finished && PL_ENGINE_GET_CLASS (self)->output_drained != NULL)
+        PL_ENGINE_GET_CLASS (self)->output_drained (self);
+    }
+  return priv->finished;
 }
 
 /*
@@ -381,8 +458,7 @@ pl_engine_write (PlEngine     *self,
   g_return_if_fail (PL_IS_ENGINE (self));
   g_return_if_fail (data != NULL || len == 0);
 
-  if (len > 0)
-    g_byte_array_append (priv->output, data, (guint) len);
+  pl_engine_base_write (priv, data, len);
 }
 
 /*
@@ -403,7 +479,7 @@ pl_engine_send (PlEngine     *self,
 
   g_return_val_if_fail (PL_IS_ENGINE (self), NULL);
 
-  g_byte_array_append (priv->output, data, len);
+  pl_engine_base_write (priv, data, len);
   dir = (kind == PL_EVENT_REPLY) ? PL_DIR_SERVER : PL_DIR_CLIENT;
   return pl_event_new (kind, dir, data, len);
 }

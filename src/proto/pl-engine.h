@@ -70,6 +70,14 @@ const guint8 *pl_engine_get_output       (PlEngine          *self,
                                           gsize             *len);
 void          pl_engine_consume_output   (PlEngine          *self,
                                           gsize              len);
+/* Sends @len octets of an engine's output (see pl_engine_drain_output()). */
+typedef void (*PlEngineOutputFunc) (const guint8 *data,
+                                    gsize         len,
+                                    gpointer      user_data);
+gboolean      pl_engine_drain_output     (PlEngine          *self,
+                                          guint             *delay,
+                                          PlEngineOutputFunc func,
+                                          gpointer           user_data);
 guint         pl_engine_take_delay       (PlEngine          *self);
 gboolean      pl_engine_is_finished      (PlEngine          *self);
 gboolean      pl_engine_is_failed        (PlEngine          *self);

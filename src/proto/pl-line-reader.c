@@ -5,6 +5,9 @@
 #include "pl-line-reader.h"
 
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 /*
  * The buffer holds at most the unread octets of one feed plus one line's
@@ -55,6 +58,29 @@ pl_line_reader_free (PlLineReader *self)
   g_byte_array_unref (self->buffer);
   g_free (self->prefix);
   g_free (self);
+}
+
+/*
+ * pl_line_reader_reset:
+ * Forgets every octet fed (and any over-long line being dropped), as a new
+ * reader with the same limit: for an engine that starts another session.
+ * The buffer keeps its room.
+ */
+void
+pl_line_reader_reset (PlLineReader *self)
+{
+  g_return_if_fail (self != NULL);
+
+  g_byte_array_set_size (self->buffer, 0);
+  self->borrowed = NULL;
+  self->borrowed_len = 0;
+  self->start = 0;
+  self->scanned = 0;
+  self->discarding = FALSE;
+  self->discarded = 0;
+  g_clear_pointer (&self->prefix, g_free);
+  self->prefix_len = 0;
+  self->prefix_ready = FALSE;
 }
 
 void
@@ -197,12 +223,49 @@ flags_for (const guint8 *data,
 {
   PlLineFlags flags = PL_LINE_NONE;
   gsize scan_len = len;
+  gboolean nul = FALSE;
+  gboolean cr = FALSE;
+  gsize i = 0;
 
-  if (memchr (data, '\0', len) != NULL)
-    flags |= PL_LINE_HAS_NUL;
+  /* A trailing CR that may stay is no NUL either: both are looked for in the same octets, in one pass. */
   if (trailing_cr_ok && scan_len > 0 && data[scan_len - 1] == '\r')
     scan_len--;
-  if (memchr (data, '\r', scan_len) != NULL)
+#if defined(__SSE2__)
+  {
+    /* Every line passes here, most of them short: sixteen octets a turn, no call. */
+    const __m128i zero = _mm_setzero_si128 ();
+    const __m128i crs = _mm_set1_epi8 ('\r');
+    __m128i seen_nul = zero;
+    __m128i seen_cr = zero;
+
+    for (; i + 16 <= scan_len; i += 16)
+      {
+        __m128i x = _mm_loadu_si128 ((const __m128i *) (data + i));
+
+        seen_nul = _mm_or_si128 (seen_nul, _mm_cmpeq_epi8 (x, zero));
+        seen_cr = _mm_or_si128 (seen_cr, _mm_cmpeq_epi8 (x, crs));
+      }
+    if (i < scan_len && scan_len >= 16)
+      {
+        /* The last sixteen, some of them looked at already. */
+        __m128i x = _mm_loadu_si128 ((const __m128i *) (data + scan_len - 16));
+
+        seen_nul = _mm_or_si128 (seen_nul, _mm_cmpeq_epi8 (x, zero));
+        seen_cr = _mm_or_si128 (seen_cr, _mm_cmpeq_epi8 (x, crs));
+        i = scan_len;
+      }
+    nul = _mm_movemask_epi8 (seen_nul) != 0;
+    cr = _mm_movemask_epi8 (seen_cr) != 0;
+  }
+#endif
+  for (; i < scan_len; i++)
+    {
+      nul = nul || data[i] == '\0';
+      cr = cr || data[i] == '\r';
+    }
+  if (nul)
+    flags |= PL_LINE_HAS_NUL;
+  if (cr)
     flags |= PL_LINE_LONE_CR;
   return flags;
 }
@@ -328,4 +391,29 @@ pl_line_reader_read_raw (PlLineReader *self,
   self->start += *len;
   self->scanned = self->scanned > *len ? self->scanned - *len : 0;
   return p;
+}
+
+/*
+ * pl_line_reader_peek:
+ * The octets received and not yet handed out, as they are, without taking
+ * them: for an engine that reads a run of lines in one go (an SMTP server
+ * taking a message's lines up to the one it must look at by itself). It
+ * takes them with pl_line_reader_read_raw(), whole lines only. While the
+ * rest of an over-long line is being dropped there is nothing to peek at:
+ * NULL, and 0 in @len. Valid until the next call.
+ */
+const guint8 *
+pl_line_reader_peek (PlLineReader *self,
+                     gsize        *len)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  g_return_val_if_fail (len != NULL, NULL);
+
+  if (self->discarding)
+    {
+      *len = 0;
+      return NULL;
+    }
+  *len = unread_end (self) - self->start;
+  return unread_base (self) + self->start;
 }

@@ -36,6 +36,7 @@ typedef struct _PlLineReader PlLineReader;
 
 PlLineReader *pl_line_reader_new          (gsize          max_line);
 void          pl_line_reader_free         (PlLineReader  *self);
+void          pl_line_reader_reset        (PlLineReader  *self);
 void          pl_line_reader_set_max_line (PlLineReader  *self,
                                            gsize          max_line);
 gsize         pl_line_reader_get_max_line (PlLineReader  *self);
@@ -53,6 +54,8 @@ const guint8 *pl_line_reader_read_raw     (PlLineReader  *self,
                                            gsize          max,
                                            gsize         *len);
 gboolean      pl_line_reader_is_mid_line  (PlLineReader  *self);
+const guint8 *pl_line_reader_peek         (PlLineReader  *self,
+                                           gsize         *len);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PlLineReader, pl_line_reader_free)
 

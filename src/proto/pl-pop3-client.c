@@ -42,7 +42,6 @@ struct _PlPop3Client
   gboolean      in_body;
 
   /* The command waiting for that reply. */
-  GByteArray   *line;             /* the command being sent */
   char          pending_verb[PL_POP3_MAX_VERB_LEN + 1];  /* "" when it had none */
   gboolean      expect_multiline;
 
@@ -101,10 +100,11 @@ send_command (PlPop3Client *self,
   gsize args_start;
   gboolean parsed;
   g_autoptr(PlEvent) event = NULL;
+  gsize mark = pl_engine_base_mark (self->base);
 
-  g_byte_array_append (self->line, (const guint8 *) text, (guint) len);
-  g_byte_array_append (self->line, (const guint8 *) "\r\n", 2);
-  pl_engine_base_write (self->base, self->line->data, self->line->len);
+  /* Written where it goes, the output; the event reads it back from there. */
+  pl_engine_base_write (self->base, (const guint8 *) text, len);
+  pl_engine_base_write (self->base, (const guint8 *) "\r\n", 2);
   /* The arguments run to the end of @text: they are read where they are, the verb is copied. */
   self->pending_verb[0] = '\0';
   self->expect_multiline = FALSE;
@@ -112,14 +112,18 @@ send_command (PlPop3Client *self,
   if (parsed)
     {
       for (gsize i = 0; i < verb_len; i++)
-        self->pending_verb[i] = g_ascii_toupper (text[i]);
+        self->pending_verb[i] = pl_engine_ascii_toupper (text[i]);
       self->pending_verb[verb_len] = '\0';
       self->expect_multiline = pl_pop3_reply_is_multiline (self->pending_verb, text + args_start);
     }
   if (pl_engine_base_wants_events (self->base))
-    event = pl_event_new_unit (PL_EVENT_COMMAND, PL_DIR_CLIENT, self->line->data, self->line->len, NULL, NULL,
-                               parsed ? self->pending_verb : NULL, parsed ? text + args_start : NULL);
-  g_byte_array_set_size (self->line, 0);
+    {
+      gsize line_len;
+      const guint8 *line = pl_engine_base_written_since (self->base, mark, &line_len);
+
+      event = pl_event_new_unit (PL_EVENT_COMMAND, PL_DIR_CLIENT, line, line_len, NULL, NULL,
+                                 parsed ? self->pending_verb : NULL, parsed ? text + args_start : NULL);
+    }
   if (event == NULL)
     return;
   pl_engine_base_emit (self->base, event);
@@ -142,10 +146,11 @@ send_numbered (PlPop3Client *self,
                const char   *verb,
                guint         number)
 {
-  char text[32];
+  char text[PL_ENGINE_SHORT_TEXT];
+  char digits[PL_ENGINE_DECIMAL_SIZE];
 
-  g_snprintf (text, sizeof text, "%s %u", verb, number);
-  send_command (self, text);
+  /* "RETR 2" */
+  send_command (self, pl_engine_concat (text, verb, " ", pl_engine_decimal (digits, number), NULL));
 }
 
 static void
@@ -339,11 +344,10 @@ emit_reply (PlPop3Client *self)
 
   if (pl_engine_base_wants_received_events (self->base))
     {
-      PlEvent *event = pl_event_new_unit (PL_EVENT_REPLY, PL_DIR_SERVER, self->reply->data, self->reply->len,
-                                          self->in_body ? pl_display_text_from_octets (self->reply->data,
-                                                                                       self->reply->len, TRUE)
-                                                        : NULL,
-                                          status, NULL, NULL);
+      PlEvent *event = self->in_body ? pl_event_new_body (PL_EVENT_REPLY, PL_DIR_SERVER, self->reply->data,
+                                                          self->reply->len, status)
+                                     : pl_event_new_unit (PL_EVENT_REPLY, PL_DIR_SERVER, self->reply->data,
+                                                          self->reply->len, NULL, status, NULL, NULL);
 
       pl_engine_base_emit (self->base, event);
       pl_event_unref (event);
@@ -500,7 +504,6 @@ pl_pop3_client_finalize (GObject *object)
   g_strfreev (self->script);
   pl_line_reader_free (self->reader);
   g_byte_array_unref (self->reply);
-  g_byte_array_unref (self->line);
   g_array_unref (self->listed);
   g_ptr_array_unref (self->messages);
   g_free (self->error);
@@ -526,10 +529,41 @@ pl_pop3_client_init (PlPop3Client *self)
   self->base = pl_engine_get_base (PL_ENGINE (self));
   self->reader = pl_line_reader_new (CLIENT_LINE_LIMIT);
   self->reply = g_byte_array_new ();
-  self->line = g_byte_array_new ();
   self->listed = g_array_new (FALSE, FALSE, sizeof (guint));
   self->messages = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
   self->status = PL_POP3_STATUS_INVALID;
+}
+
+/* Takes @config into an engine that is new or was just cleared (clear_session()). */
+static void
+configure (PlPop3Client             *self,
+           const PlPop3ClientConfig *config)
+{
+  self->user = g_strdup (config->user);
+  self->password = g_strdup (config->password);
+  self->delete_after_retrieve = config->delete_after_retrieve;
+  self->script = g_strdupv ((char **) config->script);
+}
+
+/* Everything of the session: the engine as pl_pop3_client_init() left it, its buffers kept. */
+static void
+clear_session (PlPop3Client *self)
+{
+  g_clear_pointer (&self->user, g_free);
+  g_clear_pointer (&self->password, g_free);
+  self->delete_after_retrieve = FALSE;
+  g_clear_pointer (&self->script, g_strfreev);
+  self->script_pos = 0;
+  pl_line_reader_reset (self->reader);
+  reset_reply (self);
+  self->pending_verb[0] = '\0';
+  self->expect_multiline = FALSE;
+  g_array_set_size (self->listed, 0);
+  self->next_listed = 0;
+  self->current = 0;
+  g_ptr_array_set_size (self->messages, 0);
+  g_clear_pointer (&self->error, g_free);
+  self->failed = FALSE;
 }
 
 /*
@@ -549,11 +583,31 @@ pl_pop3_client_new (const PlPop3ClientConfig *config)
 
   self = g_object_new (PL_TYPE_POP3_CLIENT, NULL);
   pl_engine_set_protocol (PL_ENGINE (self), PL_PROTOCOL_POP3);
-  self->user = g_strdup (config->user);
-  self->password = g_strdup (config->password);
-  self->delete_after_retrieve = config->delete_after_retrieve;
-  self->script = g_strdupv ((char **) config->script);
+  configure (self, config);
   return PL_ENGINE (self);
+}
+
+/*
+ * pl_pop3_client_reset:
+ * Makes @self what pl_pop3_client_new (@config) would return, keeping its
+ * buffers: for a driver that runs one session after another (the
+ * simulator). The session before is forgotten, its messages too; the event
+ * and state functions are unset. FALSE (and @self left as it was) when
+ * @config would not do for pl_pop3_client_new().
+ */
+gboolean
+pl_pop3_client_reset (PlPop3Client             *self,
+                      const PlPop3ClientConfig *config)
+{
+  g_return_val_if_fail (PL_IS_POP3_CLIENT (self), FALSE);
+  g_return_val_if_fail (config != NULL, FALSE);
+  g_return_val_if_fail (config->script != NULL
+                        || (config->user != NULL && config->password != NULL), FALSE);
+
+  clear_session (self);
+  pl_engine_base_reset (self->base);
+  configure (self, config);
+  return TRUE;
 }
 
 /* How many messages were retrieved (RETR answered +OK) so far. */

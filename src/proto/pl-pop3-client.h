@@ -47,6 +47,9 @@ G_DECLARE_FINAL_TYPE (PlPop3Client, pl_pop3_client, PL, POP3_CLIENT, PlEngine)
  * the connection drops before that.
  */
 PlEngine *pl_pop3_client_new             (const PlPop3ClientConfig *config);
+/* As pl_pop3_client_new (@config), in an engine whose session is over (buffers kept): for the simulator. */
+gboolean  pl_pop3_client_reset           (PlPop3Client             *self,
+                                          const PlPop3ClientConfig *config);
 /* How many RETR were answered "+OK" so far. */
 guint     pl_pop3_client_get_n_messages  (PlPop3Client             *self);
 /*

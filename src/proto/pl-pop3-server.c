@@ -101,8 +101,8 @@ send_reply (PlPop3Server *self,
   pl_engine_base_write (self->base, octets, len);
   if (!pl_engine_base_wants_events (self->base))
     return;
-  event = pl_event_new_unit (PL_EVENT_REPLY, PL_DIR_SERVER, octets, len,
-                             multiline ? pl_display_text_from_octets (octets, len, TRUE) : NULL, status, NULL, NULL);
+  event = multiline ? pl_event_new_body (PL_EVENT_REPLY, PL_DIR_SERVER, octets, len, status)
+                    : pl_event_new_unit (PL_EVENT_REPLY, PL_DIR_SERVER, octets, len, NULL, status, NULL, NULL);
   pl_engine_base_emit (self->base, event);
   pl_event_unref (event);
 }
@@ -712,7 +712,7 @@ handle_list (PlPop3Server *self,
              Pop3Request  *request)
 {
   GByteArray *body;
-  char first[64];
+  char first[PL_ENGINE_SHORT_TEXT];
   guint n;
   guint64 octets;
 
@@ -726,14 +726,25 @@ handle_list (PlPop3Server *self,
   for (guint i = 0; i < self->n_messages; i++)
     if (!self->deleted[i])
       {
-        char line[48];
+        char line[PL_ENGINE_SHORT_TEXT];
+        char number[PL_ENGINE_DECIMAL_SIZE];
+        char size[PL_ENGINE_DECIMAL_SIZE];
 
-        g_snprintf (line, sizeof line, "%u %" G_GSIZE_FORMAT, i + 1,
-                    pl_maildrop_get_message (self->maildrop, i)->size);
-        append_text_line (body, line);
+        /* "1 498" (printf would cost more than the rest of the reply). */
+        append_text_line (body, pl_engine_concat (line, pl_engine_decimal (number, i + 1), " ",
+                                                  pl_engine_decimal (size, pl_maildrop_get_message (self->maildrop,
+                                                                                                   i)->size),
+                                                  NULL));
       }
   count_undeleted (self, &n, &octets);
-  g_snprintf (first, sizeof first, "%u message%s (%" G_GUINT64_FORMAT " octets)", n, plural (n), octets);
+  {
+    char count[PL_ENGINE_DECIMAL_SIZE];
+    char total[PL_ENGINE_DECIMAL_SIZE];
+
+    /* "2 messages (1410 octets)" */
+    pl_engine_concat (first, pl_engine_decimal (count, n), " message", plural (n), " (",
+                      pl_engine_decimal (total, octets), " octets)", NULL);
+  }
   reply_multiline (self, first, body);
 }
 
@@ -781,7 +792,8 @@ handle_retr (PlPop3Server *self,
 {
   g_autoptr(GBytes) message = read_message (self, request->msg);
   GByteArray *body;
-  char first[48];
+  char first[PL_ENGINE_SHORT_TEXT];
+  char size[PL_ENGINE_DECIMAL_SIZE];
   const guint8 *data;
   gsize len;
 
@@ -790,8 +802,9 @@ handle_retr (PlPop3Server *self,
   data = g_bytes_get_data (message, &len);
   body = start_body (self);
   pl_pop3_dot_stuff (body, data, len);
-  g_snprintf (first, sizeof first, "%" G_GSIZE_FORMAT " octets",
-              pl_maildrop_get_message (self->maildrop, request->msg)->size);
+  /* "912 octets" */
+  pl_engine_concat (first, pl_engine_decimal (size, pl_maildrop_get_message (self->maildrop, request->msg)->size),
+                    " octets", NULL);
   reply_multiline (self, first, body);
 }
 
@@ -840,8 +853,12 @@ static void
 handle_dele (PlPop3Server *self,
              Pop3Request  *request)
 {
+  char text[PL_ENGINE_SHORT_TEXT];
+  char number[PL_ENGINE_DECIMAL_SIZE];
+
   self->deleted[request->msg] = TRUE;
-  reply_line (self, TRUE, "message %u deleted", request->msg + 1);
+  reply_text (self, TRUE, pl_engine_concat (text, "message ", pl_engine_decimal (number, request->msg + 1),
+                                            " deleted", NULL));
 }
 
 static void
@@ -887,8 +904,9 @@ static const Pop3Command commands[] = {
 static const Pop3Command *
 find_command (const char *verb)
 {
+  /* The first octet first: a strcmp() call for each row cost more than the rest of finding it. */
   for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
-    if (strcmp (commands[i].verb, verb) == 0)
+    if (commands[i].verb[0] == verb[0] && strcmp (commands[i].verb, verb) == 0)
       return &commands[i];
   return NULL;
 }
@@ -946,7 +964,7 @@ handle_line (PlPop3Server *self,
     {
       parsed = TRUE;
       for (gsize i = 0; i < verb_len; i++)
-        verb[i] = g_ascii_toupper ((char) line->data[i]);
+        verb[i] = pl_engine_ascii_toupper ((char) line->data[i]);
       verb[verb_len] = '\0';
       g_string_truncate (self->args, 0);
       g_string_append_len (self->args, (const char *) line->data + args_start, (gssize) (line->len - args_start));
@@ -1159,6 +1177,50 @@ pl_pop3_server_init (PlPop3Server *self)
   self->args = g_string_new (NULL);
 }
 
+/* Takes the config into an engine that is new or was just cleared (clear_session()). */
+static void
+configure (PlPop3Server             *self,
+           PlMailStore              *store,
+           const PlPop3ServerConfig *config)
+{
+  const char *greeting = config != NULL && config->greeting != NULL ? config->greeting : DEFAULT_GREETING;
+
+  self->store = g_object_ref (store);
+  /* The same greeting as the session before (the simulator's case) is kept. */
+  if (self->greeting == NULL || strcmp (self->greeting, greeting) != 0)
+    {
+      g_free (self->greeting);
+      self->greeting = g_strdup (greeting);
+    }
+  if (config != NULL)
+    {
+      self->auth_failure_delay_ms = config->auth_failure_delay_ms;
+      self->max_auth_failures = config->max_auth_failures;
+    }
+  else
+    {
+      self->auth_failure_delay_ms = PL_POP3_SERVER_DEFAULT_AUTH_DELAY_MS;
+      self->max_auth_failures = PL_POP3_SERVER_DEFAULT_MAX_AUTH_FAILURES;
+    }
+}
+
+/* Everything of the session: the engine as pl_pop3_server_init() left it, but for its buffers and greeting. */
+static void
+clear_session (PlPop3Server *self)
+{
+  close_maildrop (self);
+  g_clear_object (&self->store);
+  pl_line_reader_reset (self->reader);
+  g_byte_array_set_size (self->wire, 0);
+  g_byte_array_set_size (self->body, 0);
+  g_string_truncate (self->args, 0);
+  self->warned_bare_lf = FALSE;
+  g_clear_pointer (&self->pending_user, g_free);
+  self->sasl_pending = FALSE;
+  self->auth_failures = 0;
+  g_clear_pointer (&self->user, g_free);
+}
+
 /*
  * pl_pop3_server_new:
  * A POP3 server session (RFC 1939) over @store, starting in AUTHORIZATION.
@@ -1174,20 +1236,29 @@ pl_pop3_server_new (PlMailStore              *store,
 
   self = g_object_new (PL_TYPE_POP3_SERVER, NULL);
   pl_engine_set_protocol (PL_ENGINE (self), PL_PROTOCOL_POP3);
-  self->store = g_object_ref (store);
-  if (config != NULL)
-    {
-      self->greeting = g_strdup (config->greeting != NULL ? config->greeting : DEFAULT_GREETING);
-      self->auth_failure_delay_ms = config->auth_failure_delay_ms;
-      self->max_auth_failures = config->max_auth_failures;
-    }
-  else
-    {
-      self->greeting = g_strdup (DEFAULT_GREETING);
-      self->auth_failure_delay_ms = PL_POP3_SERVER_DEFAULT_AUTH_DELAY_MS;
-      self->max_auth_failures = PL_POP3_SERVER_DEFAULT_MAX_AUTH_FAILURES;
-    }
+  configure (self, store, config);
   return PL_ENGINE (self);
+}
+
+/*
+ * pl_pop3_server_reset:
+ * Makes @self what pl_pop3_server_new (@store, @config) would return,
+ * keeping its buffers: for a driver that runs one session after another
+ * (the simulator). A maildrop still open is closed as at finalize (nothing
+ * deleted); the event and state functions are unset.
+ */
+gboolean
+pl_pop3_server_reset (PlPop3Server             *self,
+                      PlMailStore              *store,
+                      const PlPop3ServerConfig *config)
+{
+  g_return_val_if_fail (PL_IS_POP3_SERVER (self), FALSE);
+  g_return_val_if_fail (PL_IS_MAIL_STORE (store), FALSE);
+
+  clear_session (self);
+  pl_engine_base_reset (self->base);
+  configure (self, store, config);
+  return TRUE;
 }
 
 PlPop3ServerState

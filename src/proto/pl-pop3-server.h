@@ -51,6 +51,10 @@ G_DECLARE_FINAL_TYPE (PlPop3Server, pl_pop3_server, PL, POP3_SERVER, PlEngine)
  */
 PlEngine          *pl_pop3_server_new       (PlMailStore              *store,
                                              const PlPop3ServerConfig *config);
+/* As pl_pop3_server_new (@store, @config), in an engine whose session is over (buffers kept): for the simulator. */
+gboolean           pl_pop3_server_reset     (PlPop3Server             *self,
+                                             PlMailStore              *store,
+                                             const PlPop3ServerConfig *config);
 /* The RFC 1939 section 3 state the session is in (the engine's state, as an enum). */
 PlPop3ServerState  pl_pop3_server_get_state (PlPop3Server             *self);
 /* The user logged in (PASS or AUTH PLAIN succeeded), or NULL before that. */

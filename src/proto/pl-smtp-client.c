@@ -65,7 +65,6 @@ struct _PlSmtpClient
 
   PlLineReader           *reader;
   GString                *text;          /* the command being put together */
-  GByteArray             *line;          /* the command being sent, with its CRLF */
   PlSmtpReplyAccumulator *reply;
   char                   *reply_shown;   /* the reply's display text, made when first needed */
   gsize                   reply_discarded;
@@ -165,15 +164,15 @@ send_line (PlSmtpClient *self,
   gsize verb_len;
   gsize args_start;
   gboolean parsed;
+  gsize mark = pl_engine_base_mark (self->base);
+  const guint8 *line;
+  gsize line_len;
 
-  g_byte_array_append (self->line, (const guint8 *) text, (guint) len);
-  g_byte_array_append (self->line, (const guint8 *) "\r\n", 2);
-  pl_engine_base_write (self->base, self->line->data, self->line->len);
+  /* Written where it goes, the output; the event reads it back from there. */
+  pl_engine_base_write (self->base, (const guint8 *) text, len);
+  pl_engine_base_write (self->base, (const guint8 *) "\r\n", 2);
   if (!pl_engine_base_wants_events (self->base))
-    {
-      g_byte_array_set_size (self->line, 0);
-      return;
-    }
+    return;
 
   /* The arguments run to the end of @text: no copy needed to read them as a string. */
   parsed = !sasl_response && pl_smtp_split_command ((const guint8 *) text, len, &verb_len, &args_start);
@@ -182,9 +181,9 @@ send_line (PlSmtpClient *self,
       memcpy (verb, text, verb_len);
       verb[verb_len] = '\0';
     }
-  event = pl_event_new_unit (PL_EVENT_COMMAND, PL_DIR_CLIENT, self->line->data, self->line->len, NULL, NULL,
+  line = pl_engine_base_written_since (self->base, mark, &line_len);
+  event = pl_event_new_unit (PL_EVENT_COMMAND, PL_DIR_CLIENT, line, line_len, NULL, NULL,
                              parsed ? verb : NULL, parsed ? text + args_start : NULL);
-  g_byte_array_set_size (self->line, 0);
 
   if (sasl_response)
     pl_event_take_text (event, pl_smtp_annotate_base64 (event->text, text));
@@ -194,10 +193,16 @@ send_line (PlSmtpClient *self,
 
       if (g_ascii_strcasecmp (verb, "AUTH") == 0)
         {
-          g_auto(GStrv) words = g_strsplit (args, " ", -1);
+          /* The second word, if any (as g_strsplit (args, " ", -1)[1] would be): the initial response. */
+          const char *space = strchr (args, ' ');
 
-          if (words[0] != NULL && words[1] != NULL)
-            pl_event_take_text (event, pl_smtp_annotate_base64 (event->text, words[1]));
+          if (space != NULL)
+            {
+              const char *next = strchr (space + 1, ' ');
+              g_autofree char *word = next != NULL ? g_strndup (space + 1, (gsize) (next - (space + 1))) : NULL;
+
+              pl_event_take_text (event, pl_smtp_annotate_base64 (event->text, word != NULL ? word : space + 1));
+            }
         }
     }
   pl_engine_base_emit (self->base, event);
@@ -249,8 +254,7 @@ send_data (PlSmtpClient *self,
   pl_engine_base_write (self->base, data, len);
   if (!pl_engine_base_wants_events (self->base))
     return;
-  event = pl_event_new_unit (PL_EVENT_DATA, PL_DIR_CLIENT, data, len,
-                             pl_display_text_from_octets (data, len, TRUE), NULL, NULL, NULL);
+  event = pl_event_new_body (PL_EVENT_DATA, PL_DIR_CLIENT, data, len, NULL);
   pl_engine_base_emit (self->base, event);
   pl_event_unref (event);
 }
@@ -431,7 +435,7 @@ send_rcpt (PlSmtpClient *self,
 static void
 start_mail (PlSmtpClient *self)
 {
-  char size[24];
+  char size[PL_ENGINE_DECIMAL_SIZE];
 
   if (self->has_size && self->size_limit > 0 && self->message_size > self->size_limit)
     {
@@ -445,11 +449,11 @@ start_mail (PlSmtpClient *self)
       return;
     }
 
-  g_snprintf (size, sizeof size, "%" G_GSIZE_FORMAT, self->message_size);
   set_state (self, PL_SMTP_CLIENT_MAIL);
   send_command (self, EXPECT_MAIL, 0,
                 command_text (self, "MAIL FROM:<", self->mail_from, ">",
-                              self->has_size ? " SIZE=" : "", self->has_size ? size : "",
+                              self->has_size ? " SIZE=" : "",
+                              self->has_size ? pl_engine_decimal (size, self->message_size) : "",
                               self->eight_bit && self->has_8bitmime ? " BODY=8BITMIME" : "", NULL));
 
   self->pipelined = self->has_pipelining && !self->no_pipelining;
@@ -1001,7 +1005,6 @@ pl_smtp_client_finalize (GObject *object)
   g_byte_array_unref (self->wire);
   pl_line_reader_free (self->reader);
   g_string_free (self->text, TRUE);
-  g_byte_array_unref (self->line);
   pl_smtp_reply_accumulator_free (self->reply);
   g_free (self->reply_shown);
   g_array_unref (self->pending);
@@ -1038,7 +1041,6 @@ pl_smtp_client_init (PlSmtpClient *self)
   self->base = pl_engine_get_base (PL_ENGINE (self));
   self->reader = pl_line_reader_new (CLIENT_LINE_LIMIT);
   self->text = g_string_new (NULL);
-  self->line = g_byte_array_new ();
   self->reply = pl_smtp_reply_accumulator_new ();
   self->pending = g_array_new (FALSE, FALSE, sizeof (Pending));
   self->extensions = g_ptr_array_new_null_terminated (0, g_free, TRUE);
@@ -1070,32 +1072,29 @@ all_fit_in_line (const char *const *texts)
   return TRUE;
 }
 
-/*
- * pl_smtp_client_new:
- * The transaction of RFC 5321 3.3 for one message, or the lines of
- * @config->script. Without a script, helo_name, mail_from, at least one
- * recipient and the message are required. Nothing that becomes part of a
- * command line (names, addresses, script lines) may hold a control
- * character.
- */
-PlEngine *
-pl_smtp_client_new (const PlSmtpClientConfig *config)
+/* The config a session needs (see pl_smtp_client_new()). */
+static gboolean
+config_is_valid (const PlSmtpClientConfig *config)
 {
-  PlSmtpClient *self;
-  gsize len = 0;
-  const guint8 *data = NULL;
-
-  g_return_val_if_fail (config != NULL, NULL);
+  g_return_val_if_fail (config != NULL, FALSE);
   g_return_val_if_fail (config->script != NULL
                         || (config->helo_name != NULL && config->mail_from != NULL
                             && config->recipients != NULL && config->recipients[0] != NULL
-                            && config->message != NULL), NULL);
-  g_return_val_if_fail ((config->auth_user == NULL) == (config->auth_password == NULL), NULL);
-  g_return_val_if_fail (fits_in_line (config->helo_name) && fits_in_line (config->mail_from), NULL);
-  g_return_val_if_fail (all_fit_in_line (config->recipients) && all_fit_in_line (config->script), NULL);
+                            && config->message != NULL), FALSE);
+  g_return_val_if_fail ((config->auth_user == NULL) == (config->auth_password == NULL), FALSE);
+  g_return_val_if_fail (fits_in_line (config->helo_name) && fits_in_line (config->mail_from), FALSE);
+  g_return_val_if_fail (all_fit_in_line (config->recipients) && all_fit_in_line (config->script), FALSE);
+  return TRUE;
+}
 
-  self = g_object_new (PL_TYPE_SMTP_CLIENT, NULL);
-  pl_engine_set_protocol (PL_ENGINE (self), PL_PROTOCOL_SMTP);
+/* Takes @config into an engine that is new or was just cleared (clear_session()). */
+static void
+configure (PlSmtpClient             *self,
+           const PlSmtpClientConfig *config)
+{
+  gsize len = 0;
+  const guint8 *data = NULL;
+
   self->helo_name = g_strdup (config->helo_name);
   self->mail_from = g_strdup (config->mail_from);
   self->auth_user = g_strdup (config->auth_user);
@@ -1108,12 +1107,20 @@ pl_smtp_client_new (const PlSmtpClientConfig *config)
   g_byte_array_append (self->wire, (const guint8 *) ".\r\n", 3);
   self->message_size = pl_smtp_message_size (data, len);
   {
-    guint8 any = 0;
+    guint64 any = 0;
+    gsize i = 0;
 
-    /* RFC 6152: any octet over 127 makes it 8-bit (one pass the compiler can vectorise). */
-    for (gsize i = 0; i < len; i++)
+    /* RFC 6152: any octet over 127 makes it 8-bit; eight octets a turn (the message is read once per hop). */
+    for (; i + 8 <= len; i += 8)
+      {
+        guint64 word;
+
+        memcpy (&word, data + i, 8);
+        any |= word;
+      }
+    for (; i < len; i++)
       any |= data[i];
-    self->eight_bit = (any & 0x80) != 0;
+    self->eight_bit = (any & G_GUINT64_CONSTANT (0x8080808080808080)) != 0;
   }
 
   if (self->script == NULL)
@@ -1127,7 +1134,102 @@ pl_smtp_client_new (const PlSmtpClientConfig *config)
   self->result.recipients = (const PlSmtpRecipientResult *) self->recipients->data;
 
   expect (self, self->script != NULL ? EXPECT_SCRIPT : EXPECT_GREETING, 0);
+}
+
+/*
+ * Everything of the session: the engine as pl_smtp_client_init() left it,
+ * its buffers and arrays emptied but kept (finalize frees them).
+ */
+static void
+clear_session (PlSmtpClient *self)
+{
+  g_clear_pointer (&self->helo_name, g_free);
+  g_clear_pointer (&self->mail_from, g_free);
+  g_clear_pointer (&self->auth_user, g_free);
+  g_clear_pointer (&self->auth_password, g_free);
+  self->no_pipelining = FALSE;
+  g_clear_pointer (&self->script, g_strfreev);
+  self->script_pos = 0;
+  g_byte_array_set_size (self->wire, 0);
+  self->message_size = 0;
+  self->eight_bit = FALSE;
+  pl_line_reader_reset (self->reader);
+  g_string_truncate (self->text, 0);
+  pl_smtp_reply_accumulator_reset (self->reply);
+  g_clear_pointer (&self->reply_shown, g_free);
+  self->reply_discarded = 0;
+  g_array_set_size (self->pending, 0);
+  self->pending_head = 0;
+  g_ptr_array_set_size (self->extensions, 0);
+  self->has_pipelining = FALSE;
+  self->has_size = FALSE;
+  self->size_limit = 0;
+  self->has_8bitmime = FALSE;
+  self->has_plain = FALSE;
+  self->has_login = FALSE;
+  self->auth_step = AUTH_PLAIN_SENT;
+  self->pipelined = FALSE;
+  self->mail_failed = FALSE;
+  self->n_accepted = 0;
+  g_clear_pointer (&self->accepted, g_free);
+  self->empty_data = FALSE;
+  self->sasl_next = FALSE;
+  self->quit_sent = FALSE;
+  memset (&self->result, 0, sizeof self->result);
+  for (guint i = 0; i < self->recipients->len; i++)
+    {
+      PlSmtpRecipientResult *r = recipient (self, i);
+      g_free ((char *) r->address);
+      g_free ((char *) r->reply);
+    }
+  g_array_set_size (self->recipients, 0);
+  g_clear_pointer (&self->result_reply, g_free);
+  g_clear_pointer (&self->delivered_reply, g_free);
+  self->delivered_code = 0;
+}
+
+/*
+ * pl_smtp_client_new:
+ * The transaction of RFC 5321 3.3 for one message, or the lines of
+ * @config->script. Without a script, helo_name, mail_from, at least one
+ * recipient and the message are required. Nothing that becomes part of a
+ * command line (names, addresses, script lines) may hold a control
+ * character.
+ */
+PlEngine *
+pl_smtp_client_new (const PlSmtpClientConfig *config)
+{
+  PlSmtpClient *self;
+
+  if (!config_is_valid (config))
+    return NULL;
+
+  self = g_object_new (PL_TYPE_SMTP_CLIENT, NULL);
+  pl_engine_set_protocol (PL_ENGINE (self), PL_PROTOCOL_SMTP);
+  configure (self, config);
   return PL_ENGINE (self);
+}
+
+/*
+ * pl_smtp_client_reset:
+ * Makes @self what pl_smtp_client_new (@config) would return, keeping its
+ * buffers: for a driver that runs one session after another (the
+ * simulator). Everything of the session before is forgotten, its result
+ * too; the event and state functions are unset. FALSE (and @self left as
+ * it was) when @config would not do for pl_smtp_client_new().
+ */
+gboolean
+pl_smtp_client_reset (PlSmtpClient             *self,
+                      const PlSmtpClientConfig *config)
+{
+  g_return_val_if_fail (PL_IS_SMTP_CLIENT (self), FALSE);
+  if (!config_is_valid (config))
+    return FALSE;
+
+  clear_session (self);
+  pl_engine_base_reset (self->base);
+  configure (self, config);
+  return TRUE;
 }
 
 const PlSmtpClientResult *

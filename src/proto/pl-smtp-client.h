@@ -91,6 +91,8 @@ G_DECLARE_FINAL_TYPE (PlSmtpClient, pl_smtp_client, PL, SMTP_CLIENT, PlEngine)
  * pl_smtp_client_get_result() for who got what.
  */
 PlEngine                 *pl_smtp_client_new        (const PlSmtpClientConfig *config);
+gboolean                  pl_smtp_client_reset      (PlSmtpClient             *self,
+                                                     const PlSmtpClientConfig *config);
 /*
  * The outcome, borrowed (valid as long as the client). Final once the engine
  * has finished; before that, undecided recipients are PL_SMTP_VERDICT_NONE.

@@ -482,10 +482,19 @@ typedef struct {
   gsize len;
 } Span;
 
+/*
+ * A client reads every reply through here, a line at a time: the octets
+ * and the spans are plain buffers grown by doubling (a GByteArray and a
+ * GArray ask for room, and empty themselves, with a call each time).
+ */
 struct _PlSmtpReplyAccumulator
 {
-  GByteArray *octets;
-  GArray     *spans;     /* of Span: where the text of each line is in octets */
+  guint8     *octets;
+  gsize       octets_len;
+  gsize       octets_size;
+  Span       *spans;     /* where the text of each line is in octets */
+  guint       n_spans;
+  guint       spans_size;
   GPtrArray  *lines;     /* of char*, the text of each line once asked for, or NULL */
   guint       code;
   gboolean    malformed;
@@ -497,8 +506,6 @@ pl_smtp_reply_accumulator_new (void)
 {
   PlSmtpReplyAccumulator *self = g_new0 (PlSmtpReplyAccumulator, 1);
 
-  self->octets = g_byte_array_new ();
-  self->spans = g_array_new (FALSE, FALSE, sizeof (Span));
   self->lines = g_ptr_array_new_with_free_func (g_free);
   return self;
 }
@@ -508,8 +515,8 @@ pl_smtp_reply_accumulator_free (PlSmtpReplyAccumulator *self)
 {
   if (self == NULL)
     return;
-  g_byte_array_unref (self->octets);
-  g_array_unref (self->spans);
+  g_free (self->octets);
+  g_free (self->spans);
   g_ptr_array_unref (self->lines);
   g_free (self);
 }
@@ -518,8 +525,8 @@ void
 pl_smtp_reply_accumulator_reset (PlSmtpReplyAccumulator *self)
 {
   g_return_if_fail (self != NULL);
-  g_byte_array_set_size (self->octets, 0);
-  g_array_set_size (self->spans, 0);
+  self->octets_len = 0;
+  self->n_spans = 0;
   if (self->lines->len > 0)
     g_ptr_array_set_size (self->lines, 0);
   self->code = 0;
@@ -571,12 +578,28 @@ pl_smtp_reply_accumulator_add_line (PlSmtpReplyAccumulator *self,
     pl_smtp_reply_accumulator_reset (self);
 
   /* The texts are made when asked for (EHLO's keywords, a challenge): most replies are read by their code. */
-  span.start = self->octets->len;
-  g_byte_array_append (self->octets, raw, (guint) raw_len);
+  span.start = self->octets_len;
+  if (raw_len > self->octets_size - self->octets_len)
+    {
+      gsize size = MAX (self->octets_size * 2, 256);
+
+      while (size < self->octets_len + raw_len)
+        size *= 2;
+      self->octets = g_realloc (self->octets, size);
+      self->octets_size = size;
+    }
+  if (raw_len > 0)
+    memcpy (self->octets + self->octets_len, raw, raw_len);
+  self->octets_len += raw_len;
+  if (self->n_spans == self->spans_size)
+    {
+      self->spans_size = MAX (self->spans_size * 2, 8);
+      self->spans = g_renew (Span, self->spans, self->spans_size);
+    }
   if (!pl_smtp_parse_reply_line (raw, len, &code, &continues, &text_start))
     {
       span.len = len;
-      g_array_append_val (self->spans, span);
+      self->spans[self->n_spans++] = span;
       self->malformed = TRUE;
       self->code = 0;
       self->complete = TRUE;
@@ -584,7 +607,7 @@ pl_smtp_reply_accumulator_add_line (PlSmtpReplyAccumulator *self,
     }
   span.start += text_start;
   span.len = len - text_start;
-  g_array_append_val (self->spans, span);
+  self->spans[self->n_spans++] = span;
   self->code = code;
   self->complete = !continues;
   return self->complete;
@@ -610,15 +633,15 @@ pl_smtp_reply_accumulator_get_octets (PlSmtpReplyAccumulator *self,
 {
   g_return_val_if_fail (self != NULL, NULL);
   g_return_val_if_fail (len != NULL, NULL);
-  *len = self->octets->len;
-  return self->octets->data;
+  *len = self->octets_len;
+  return self->octets;
 }
 
 guint
 pl_smtp_reply_accumulator_get_n_lines (PlSmtpReplyAccumulator *self)
 {
   g_return_val_if_fail (self != NULL, 0);
-  return self->spans->len;
+  return self->n_spans;
 }
 
 const char *
@@ -626,16 +649,16 @@ pl_smtp_reply_accumulator_get_line (PlSmtpReplyAccumulator *self,
                                     guint                   index)
 {
   g_return_val_if_fail (self != NULL, NULL);
-  if (index >= self->spans->len)
+  if (index >= self->n_spans)
     return NULL;
   /* One slot per line, made the first time any is asked for. */
-  if (self->lines->len < self->spans->len)
-    g_ptr_array_set_size (self->lines, self->spans->len);
+  if (self->lines->len < self->n_spans)
+    g_ptr_array_set_size (self->lines, self->n_spans);
   if (g_ptr_array_index (self->lines, index) == NULL)
     {
-      const Span *span = &g_array_index (self->spans, Span, index);
+      const Span *span = &self->spans[index];
 
-      g_ptr_array_index (self->lines, index) = printable_text (self->octets->data + span->start, span->len);
+      g_ptr_array_index (self->lines, index) = printable_text (self->octets + span->start, span->len);
     }
   return g_ptr_array_index (self->lines, index);
 }
@@ -687,6 +710,37 @@ pl_smtp_reply_free (PlSmtpReply *reply)
   g_free (reply);
 }
 
+
+/*
+ * TRUE when some octet of @data is a control character (below 0x20, or
+ * 0x7f), looked for eight at a time: a word has an octet below 0x20 when
+ * (x - 0x20...) & ~x & 0x80... is not zero, and one equal to 0x7f when
+ * x ^ 0x7f... has a zero octet (the usual tests, exact for "some octet").
+ */
+static gboolean
+has_control (const guint8 *data,
+             gsize         len)
+{
+  const guint64 ones = G_GUINT64_CONSTANT (0x0101010101010101);
+  const guint64 highs = G_GUINT64_CONSTANT (0x8080808080808080);
+  gsize i = 0;
+
+  for (; i + 8 <= len; i += 8)
+    {
+      guint64 x;
+      guint64 d;
+
+      memcpy (&x, data + i, 8);
+      d = x ^ (ones * 0x7f);
+      if ((((x - ones * 0x20) & ~x) | ((d - ones) & ~d)) & highs)
+        return TRUE;
+    }
+  for (; i < len; i++)
+    if (data[i] < 0x20 || data[i] == 0x7f)
+      return TRUE;
+  return FALSE;
+}
+
 /*
  * pl_smtp_reply_append, pl_smtp_reply_format:
  * RFC 5321 4.2: each line but the last is code "-" text, the last code SP
@@ -723,12 +777,19 @@ pl_smtp_reply_append (GByteArray *out,
       if (!bare)
         {
           *p++ = end != NULL ? '-' : ' ';
-          for (gsize i = 0; i < len; i++)
+          if (!has_control ((const guint8 *) line, len))
             {
-              guint8 c = (guint8) line[i];
-
-              *p++ = c < 0x20 || c == 0x7f ? '?' : c;
+              /* Replies are printable text: copied as they are (every reply a server sends comes here). */
+              memcpy (p, line, len);
+              p += len;
             }
+          else
+            for (gsize i = 0; i < len; i++)
+              {
+                guint8 c = (guint8) line[i];
+
+                *p++ = c < 0x20 || c == 0x7f ? '?' : c;
+              }
         }
       p[0] = '\r';
       p[1] = '\n';

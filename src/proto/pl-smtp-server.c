@@ -38,6 +38,7 @@ struct _PlSmtpServer
 
   char                  *hostname;
   char                  *greeting;
+  gboolean               greeting_is_default;
   char                  *extensions;       /* EHLO's lines after the first, '\n' between them */
   gsize                  max_message_size;
   guint                  max_recipients;
@@ -245,10 +246,16 @@ set_state (PlSmtpServer      *self,
   pl_engine_base_set_state (self->base, state);
 }
 
+/* A message buffer bigger than this is given back after its message; a smaller one is kept for the next. */
+#define DATA_KEEP_LIMIT (64 * 1024)
+
 static void
 clear_data (PlSmtpServer *self)
 {
-  g_clear_pointer (&self->data_raw, g_byte_array_unref);
+  if (self->data_raw != NULL && self->data_raw->len > DATA_KEEP_LIMIT)
+    g_clear_pointer (&self->data_raw, g_byte_array_unref);
+  else if (self->data_raw != NULL)
+    g_byte_array_set_size (self->data_raw, 0);
   self->data_size = 0;
   self->data_dropped = 0;
   self->data_long_lines = 0;
@@ -567,8 +574,9 @@ handle_data (PlSmtpServer *self,
              SmtpRequest  *request)
 {
   clear_data (self);
-  /* Room for a short message at once, not a realloc every few lines. */
-  self->data_raw = g_byte_array_sized_new (2048);
+  /* Room for a short message at once, not a realloc every few lines (kept from the last one if any). */
+  if (self->data_raw == NULL)
+    self->data_raw = g_byte_array_sized_new (2048);
   set_state (self, PL_SMTP_SERVER_DATA);
   send_reply (self, 354, "Enter mail, end with \".\" on a line by itself");
 }
@@ -843,8 +851,9 @@ static const SmtpCommand commands[] = {
 static const SmtpCommand *
 find_command (const char *verb)
 {
+  /* The first octet first: a strcmp() call for each row cost more than the rest of finding it. */
   for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
-    if (strcmp (commands[i].verb, verb) == 0)
+    if (commands[i].verb[0] == verb[0] && strcmp (commands[i].verb, verb) == 0)
       return &commands[i];
   return NULL;
 }
@@ -1008,9 +1017,7 @@ emit_data (PlSmtpServer *self)
 
   if (!pl_engine_base_wants_received_events (self->base))
     return;
-  event = pl_event_new_unit (PL_EVENT_DATA, PL_DIR_CLIENT, self->data_raw->data, self->data_raw->len,
-                             pl_display_text_from_octets (self->data_raw->data, self->data_raw->len, TRUE),
-                             NULL, NULL, NULL);
+  event = pl_event_new_body (PL_EVENT_DATA, PL_DIR_CLIENT, self->data_raw->data, self->data_raw->len, NULL);
   pl_engine_base_emit (self->base, event);
   pl_event_unref (event);
 }
@@ -1100,6 +1107,55 @@ handle_data_line (PlSmtpServer *self,
   return FALSE;
 }
 
+/*
+ * The ordinary lines of a message, many at once: those that end in CRLF,
+ * hold no NUL, are within the line limit and keep the message within its
+ * size, up to the first line that is none of these or is the "." line.
+ * They are kept as handle_data_line() keeps them, one by one, would; the
+ * line that stops the run is left for it, with everything it notes. A
+ * message is most of what a server reads: this is its loop.
+ */
+static void
+take_data_run (PlSmtpServer *self)
+{
+  gsize avail;
+  const guint8 *data = pl_line_reader_peek (self->reader, &avail);
+  const guint8 *nul;
+  gsize end;
+  gsize pos = 0;
+  gsize size = self->data_size;
+
+  if (data == NULL || avail == 0)
+    return;
+  /* A NUL anywhere stops the run before its line. */
+  nul = memchr (data, '\0', avail);
+  end = nul != NULL ? (gsize) (nul - data) : avail;
+  while (pos < end)
+    {
+      const guint8 *lf = memchr (data + pos, '\n', end - pos);
+      gsize raw_len;
+      gsize content;
+
+      if (lf == NULL)
+        break;
+      raw_len = (gsize) (lf - (data + pos)) + 1;
+      /* Bare LF, over the limit, or the "." line: one by one. */
+      if (raw_len < 2 || lf[-1] != '\r' || raw_len > LINE_LIMIT
+          || (raw_len == 3 && data[pos] == '.'))
+        break;
+      content = raw_len - (data[pos] == '.' ? 1 : 0);
+      if (size + content > self->max_message_size)
+        break;
+      size += content;
+      pos += raw_len;
+    }
+  if (pos == 0)
+    return;
+  g_byte_array_append (self->data_raw, data, (guint) pos);
+  self->data_size = size;
+  pl_line_reader_read_raw (self->reader, pos, &avail);
+}
+
 /* Reading -------------------------------------------------------------------------------- */
 
 /* The event of a command line (exact octets; credentials in base64 shown decoded, which is the lesson of AUTH). */
@@ -1161,7 +1217,7 @@ handle_line (PlSmtpServer *self,
     {
       parsed = TRUE;
       for (gsize i = 0; i < verb_len; i++)
-        verb[i] = g_ascii_toupper ((char) line->data[i]);
+        verb[i] = pl_engine_ascii_toupper ((char) line->data[i]);
       verb[verb_len] = '\0';
       g_string_truncate (self->args, 0);
       g_string_append_len (self->args, (const char *) line->data + args_start, (gssize) (line->len - args_start));
@@ -1217,8 +1273,12 @@ process_lines (PlSmtpServer *self)
           continue;
         }
       /* The lines of a message get no answer until its "." line: they are read in one go. */
-      while (!handle_data_line (self, &line) && pl_line_reader_next (self->reader, &line))
-        ;
+      while (!handle_data_line (self, &line))
+        {
+          take_data_run (self);
+          if (!pl_line_reader_next (self->reader, &line))
+            break;
+        }
     }
 }
 
@@ -1323,7 +1383,7 @@ pl_smtp_server_finalize (GObject *object)
   g_free (self->sasl_user);
   g_free (self->mail_from);
   g_ptr_array_unref (self->recipients);
-  clear_data (self);
+  g_clear_pointer (&self->data_raw, g_byte_array_unref);
   G_OBJECT_CLASS (pl_smtp_server_parent_class)->finalize (object);
 }
 
@@ -1351,6 +1411,97 @@ pl_smtp_server_init (PlSmtpServer *self)
   self->recipients = g_ptr_array_new_with_free_func (g_free);
 }
 
+static gboolean
+config_is_valid (const PlSmtpServerConfig    *config,
+                 const PlSmtpServerCallbacks *callbacks)
+{
+  g_return_val_if_fail (config != NULL, FALSE);
+  g_return_val_if_fail (config->hostname != NULL && config->hostname[0] != '\0', FALSE);
+  g_return_val_if_fail (callbacks != NULL, FALSE);
+  g_return_val_if_fail (callbacks->check_recipient != NULL, FALSE);
+  g_return_val_if_fail (callbacks->deliver != NULL, FALSE);
+  g_return_val_if_fail (callbacks->now != NULL, FALSE);
+  g_return_val_if_fail (!config->offer_auth || callbacks->check_password != NULL, FALSE);
+  return TRUE;
+}
+
+/*
+ * Takes the config into an engine that is new or was just cleared
+ * (clear_session()). The greeting and the EHLO lines are the same for
+ * every session with the same config: those of the session before are
+ * kept when they are still right.
+ */
+static void
+configure (PlSmtpServer                *self,
+           const PlSmtpServerConfig    *config,
+           const PlSmtpServerCallbacks *callbacks,
+           gpointer                     user_data,
+           GDestroyNotify               destroy)
+{
+  gsize max_message_size = config->max_message_size > 0 ? config->max_message_size
+                                                        : PL_SMTP_SERVER_DEFAULT_MAX_MESSAGE_SIZE;
+  gboolean same = self->hostname != NULL && strcmp (self->hostname, config->hostname) == 0
+                  && max_message_size == self->max_message_size && config->offer_auth == self->offer_auth
+                  && config->greeting == NULL && self->greeting_is_default;
+
+  if (!same)
+    {
+      char size[24];
+
+      g_free (self->hostname);
+      g_free (self->greeting);
+      g_free (self->extensions);
+      self->hostname = g_strdup (config->hostname);
+      self->greeting_is_default = config->greeting == NULL;
+      self->greeting = config->greeting != NULL ? g_strdup (config->greeting)
+                                                : g_strconcat (config->hostname, " ESMTP Postlab", NULL);
+      self->max_message_size = max_message_size;
+      self->offer_auth = config->offer_auth;
+      /* RFC 1870 4, RFC 2920 2, RFC 6152 2, RFC 4954 3: what this server offers, the same to every client. */
+      g_snprintf (size, sizeof size, "%" G_GSIZE_FORMAT, self->max_message_size);
+      self->extensions = g_strconcat ("SIZE ", size, "\nPIPELINING\n8BITMIME\n",
+                                      self->offer_auth ? "AUTH PLAIN LOGIN\n" : "", "HELP", NULL);
+    }
+  self->max_recipients = config->max_recipients > 0 ? config->max_recipients
+                                                    : PL_SMTP_SERVER_DEFAULT_MAX_RECIPIENTS;
+  self->auth_failure_delay_ms = config->auth_failure_delay_ms;
+  self->client_address = g_strdup (config->client_address);
+  self->trusted = config->peer_trusted;
+  self->callbacks = *callbacks;
+  self->user_data = user_data;
+  self->destroy = destroy;
+}
+
+/* Everything of the session: the engine as pl_smtp_server_init() left it, but for its buffers and greeting. */
+static void
+clear_session (PlSmtpServer *self)
+{
+  if (self->destroy != NULL)
+    self->destroy (self->user_data);
+  self->destroy = NULL;
+  self->user_data = NULL;
+  memset (&self->callbacks, 0, sizeof self->callbacks);
+  g_clear_pointer (&self->client_address, g_free);
+  self->trusted = FALSE;
+  pl_line_reader_reset (self->reader);
+  g_byte_array_set_size (self->wire, 0);
+  g_string_truncate (self->args, 0);
+  self->warned_bare_lf = FALSE;
+  self->lost = FALSE;
+  self->unanswered = 0;
+  g_clear_pointer (&self->helo, g_free);
+  self->esmtp = FALSE;
+  g_clear_pointer (&self->auth_user, g_free);
+  self->sasl = SASL_NONE;
+  g_clear_pointer (&self->sasl_user, g_free);
+  g_clear_pointer (&self->mail_from, g_free);
+  self->body_8bitmime = FALSE;
+  g_ptr_array_set_size (self->recipients, 0);
+  clear_data (self);
+  self->id_counter = 0;
+  self->n_delivered = 0;
+}
+
 /*
  * pl_smtp_server_new:
  * An SMTP server session (RFC 5321 4.3.2 gives its sequence), starting in
@@ -1364,37 +1515,40 @@ pl_smtp_server_new (const PlSmtpServerConfig    *config,
                     GDestroyNotify               destroy)
 {
   PlSmtpServer *self;
-  char size[24];
 
-  g_return_val_if_fail (config != NULL, NULL);
-  g_return_val_if_fail (config->hostname != NULL && config->hostname[0] != '\0', NULL);
-  g_return_val_if_fail (callbacks != NULL, NULL);
-  g_return_val_if_fail (callbacks->check_recipient != NULL, NULL);
-  g_return_val_if_fail (callbacks->deliver != NULL, NULL);
-  g_return_val_if_fail (callbacks->now != NULL, NULL);
-  g_return_val_if_fail (!config->offer_auth || callbacks->check_password != NULL, NULL);
+  if (!config_is_valid (config, callbacks))
+    return NULL;
 
   self = g_object_new (PL_TYPE_SMTP_SERVER, NULL);
   pl_engine_set_protocol (PL_ENGINE (self), PL_PROTOCOL_SMTP);
-  self->hostname = g_strdup (config->hostname);
-  self->greeting = config->greeting != NULL ? g_strdup (config->greeting)
-                                            : g_strconcat (config->hostname, " ESMTP Postlab", NULL);
-  self->max_message_size = config->max_message_size > 0 ? config->max_message_size
-                                                        : PL_SMTP_SERVER_DEFAULT_MAX_MESSAGE_SIZE;
-  self->max_recipients = config->max_recipients > 0 ? config->max_recipients
-                                                    : PL_SMTP_SERVER_DEFAULT_MAX_RECIPIENTS;
-  self->offer_auth = config->offer_auth;
-  /* RFC 1870 4, RFC 2920 2, RFC 6152 2, RFC 4954 3: what this server offers, the same to every client. */
-  g_snprintf (size, sizeof size, "%" G_GSIZE_FORMAT, self->max_message_size);
-  self->extensions = g_strconcat ("SIZE ", size, "\nPIPELINING\n8BITMIME\n",
-                                  self->offer_auth ? "AUTH PLAIN LOGIN\n" : "", "HELP", NULL);
-  self->auth_failure_delay_ms = config->auth_failure_delay_ms;
-  self->client_address = g_strdup (config->client_address);
-  self->trusted = config->peer_trusted;
-  self->callbacks = *callbacks;
-  self->user_data = user_data;
-  self->destroy = destroy;
+  configure (self, config, callbacks, user_data, destroy);
   return PL_ENGINE (self);
+}
+
+/*
+ * pl_smtp_server_reset:
+ * Makes @self what pl_smtp_server_new() with these arguments would return,
+ * keeping its buffers: for a driver that runs one session after another
+ * (the simulator). The session before is forgotten (its @destroy is called
+ * on its user data); the event and state functions are unset. FALSE (and
+ * @self left as it was) when the arguments would not do for
+ * pl_smtp_server_new().
+ */
+gboolean
+pl_smtp_server_reset (PlSmtpServer                *self,
+                      const PlSmtpServerConfig    *config,
+                      const PlSmtpServerCallbacks *callbacks,
+                      gpointer                     user_data,
+                      GDestroyNotify               destroy)
+{
+  g_return_val_if_fail (PL_IS_SMTP_SERVER (self), FALSE);
+  if (!config_is_valid (config, callbacks))
+    return FALSE;
+
+  clear_session (self);
+  pl_engine_base_reset (self->base);
+  configure (self, config, callbacks, user_data, destroy);
+  return TRUE;
 }
 
 void

@@ -122,6 +122,11 @@ PlEngine          *pl_smtp_server_new             (const PlSmtpServerConfig    *
                                                    const PlSmtpServerCallbacks *callbacks,
                                                    gpointer                     user_data,
                                                    GDestroyNotify               destroy);
+gboolean           pl_smtp_server_reset           (PlSmtpServer                *self,
+                                                   const PlSmtpServerConfig    *config,
+                                                   const PlSmtpServerCallbacks *callbacks,
+                                                   gpointer                     user_data,
+                                                   GDestroyNotify               destroy);
 /*
  * Who the client is, for a driver that learns it after making the engine
  * (before pl_engine_start()): @address goes into the Received: header,

@@ -22,6 +22,9 @@ typedef struct {
   PlSimTime  free_at[2];  /* when the sender of each direction is free: [0] a to b, [1] b to a */
   guint64    n_frames;
   guint64    n_octets;
+  /*< private >*/
+  gpointer   spare_segments; /* segments with payload that arrived, kept for the next (pl-sim-tcp.c) */
+  guint      n_users;        /* connections on it, and holds (pl_sim_tcp_hold_link()): the last frees the spares */
 } PlSimLink;
 
 /* How long @octets take to put on the wire: whole nanoseconds, rounded up. */

@@ -31,7 +31,9 @@ typedef struct {
   guint32     snd_nxt;          /* next sequence number to send */
   guint32     rcv_nxt;          /* next sequence number expected */
   guint32     peer_window;
-  GByteArray *unsent;
+  guint8     *unsent;           /* written by the application, not yet sent: [unsent_start, unsent_len) */
+  gsize       unsent_len;
+  gsize       unsent_size;
   gsize       unsent_start;
   gboolean    close_requested;
   gboolean    fin_sent;
@@ -60,40 +62,66 @@ typedef struct _InFlight {
   PlSimTcp          *tcp;
   PlSimTcpEnd        to;
   PlSimSegment       segment;
+  gsize              room;        /* octets of payload it has room for (0: a bare segment) */
   struct _InFlight  *next_spare;
 } InFlight;
 
 /*
  * Two segments in three carry no payload (SYN, ACK, FIN): a connection keeps
  * those that arrived for its next ones instead of a malloc and a free each.
- * One with payload is allocated to its size (most fit the allocator's
- * small, fast bins; one with room for a whole MSS would not).
+ * Those with payload are kept by their link, each with room for one MSS
+ * (no segment carries more): a connection is short, its link serves every
+ * connection between the same two hosts.
  */
 static InFlight *
 flight_new (PlSimTcp *self,
             gsize     len)
 {
-  if (len == 0 && self->spare != NULL)
-    {
-      InFlight *flight = self->spare;
+  InFlight **spares = len == 0 ? &self->spare : (InFlight **) &self->link->spare_segments;
+  InFlight *flight = *spares;
 
-      self->spare = flight->next_spare;
+  if (flight != NULL && flight->room >= len)
+    {
+      *spares = flight->next_spare;
       return flight;
     }
-  return g_malloc (sizeof (InFlight) + len);
+  flight = g_malloc (sizeof (InFlight) + (len == 0 ? 0 : MAX (len, self->config.mss)));
+  flight->room = len == 0 ? 0 : MAX (len, self->config.mss);
+  return flight;
 }
 
 static void
 flight_done (PlSimTcp *self,
              InFlight *flight)
 {
-  if (flight->segment.len > 0)
+  InFlight **spares = flight->room == 0 ? &self->spare : (InFlight **) &self->link->spare_segments;
+
+  flight->next_spare = *spares;
+  *spares = flight;
+}
+
+void
+pl_sim_tcp_hold_link (PlSimLink *link)
+{
+  g_return_if_fail (link != NULL);
+  link->n_users++;
+}
+
+void
+pl_sim_tcp_release_link (PlSimLink *link)
+{
+  g_return_if_fail (link != NULL);
+  g_return_if_fail (link->n_users > 0);
+
+  if (--link->n_users > 0)
+    return;
+  while (link->spare_segments != NULL)
     {
+      InFlight *flight = link->spare_segments;
+
+      link->spare_segments = flight->next_spare;
       g_free (flight);
-      return;
     }
-  flight->next_spare = self->spare;
-  self->spare = flight;
 }
 
 /* RFC 9293 3.4: sequence numbers compare modulo 2^32. */
@@ -124,6 +152,7 @@ pl_sim_tcp_new (PlSimClock              *clock,
   self->ref_count = 1;
   self->clock = clock;
   self->link = link;
+  pl_sim_tcp_hold_link (link);
   self->config = *config;
   if (self->config.window == 0)
     self->config.window = 65535;
@@ -137,7 +166,6 @@ pl_sim_tcp_new (PlSimClock              *clock,
       end->isn = config->isn[e];
       end->snd_una = end->isn;
       end->snd_nxt = end->isn;
-      end->unsent = g_byte_array_new ();
       end->peer_window = self->config.window;
     }
   self->ends[PL_SIM_TCP_SERVER].state = STATE_LISTEN;
@@ -159,7 +187,7 @@ pl_sim_tcp_unref (PlSimTcp *self)
   if (--self->ref_count > 0)
     return;
   for (guint e = 0; e < 2; e++)
-    g_byte_array_unref (self->ends[e].unsent);
+    g_free (self->ends[e].unsent);
   while (self->spare != NULL)
     {
       InFlight *flight = self->spare;
@@ -167,6 +195,7 @@ pl_sim_tcp_unref (PlSimTcp *self)
       self->spare = flight->next_spare;
       g_free (flight);
     }
+  pl_sim_tcp_release_link (self->link);
   g_free (self);
 }
 
@@ -222,7 +251,7 @@ flush (PlSimTcp    *self,
 
   for (;;)
     {
-      gsize unsent = end->unsent->len - end->unsent_start;
+      gsize unsent = end->unsent_len - end->unsent_start;
       guint32 in_flight = end->snd_nxt - end->snd_una;
       gsize n;
 
@@ -231,24 +260,24 @@ flush (PlSimTcp    *self,
       n = MIN (unsent, self->config.mss);
       n = MIN (n, end->peer_window - in_flight);
       transmit (self, from, PL_SIM_TCP_ACK | (n == unsent ? PL_SIM_TCP_PSH : 0), end->snd_nxt,
-                end->unsent->data + end->unsent_start, n);
+                end->unsent + end->unsent_start, n);
       end->snd_nxt += (guint32) n;
       end->unsent_start += n;
       sent = TRUE;
     }
-  if (end->unsent_start == end->unsent->len)
+  if (end->unsent_start == end->unsent_len)
     {
-      if (end->unsent->len > 0)
-        g_byte_array_set_size (end->unsent, 0);
+      end->unsent_len = 0;
       end->unsent_start = 0;
     }
-  else if (end->unsent_start > 65536 && end->unsent_start > end->unsent->len / 2)
+  else if (end->unsent_start > 65536 && end->unsent_start > end->unsent_len / 2)
     {
-      g_byte_array_remove_range (end->unsent, 0, (guint) end->unsent_start);
+      memmove (end->unsent, end->unsent + end->unsent_start, end->unsent_len - end->unsent_start);
+      end->unsent_len -= end->unsent_start;
       end->unsent_start = 0;
     }
 
-  if (end->close_requested && !end->fin_sent && end->unsent->len == end->unsent_start)
+  if (end->close_requested && !end->fin_sent && end->unsent_len == end->unsent_start)
     {
       end->fin_seq = end->snd_nxt;
       transmit (self, from, PL_SIM_TCP_FIN | PL_SIM_TCP_ACK, end->snd_nxt, NULL, 0);
@@ -415,6 +444,25 @@ pl_sim_tcp_connect (PlSimTcp *self)
   client->state = STATE_SYN_SENT;
 }
 
+/* Every octet the application sends passes here: a plain buffer, grown by doubling, appended to in place. */
+static void
+append_unsent (End          *end,
+               const guint8 *data,
+               gsize         len)
+{
+  if (len > end->unsent_size - end->unsent_len)
+    {
+      gsize size = MAX (end->unsent_size * 2, 1024);
+
+      while (size < end->unsent_len + len)
+        size *= 2;
+      end->unsent = g_realloc (end->unsent, size);
+      end->unsent_size = size;
+    }
+  memcpy (end->unsent + end->unsent_len, data, len);
+  end->unsent_len += len;
+}
+
 void
 pl_sim_tcp_send (PlSimTcp     *self,
                  PlSimTcpEnd   end,
@@ -426,7 +474,7 @@ pl_sim_tcp_send (PlSimTcp     *self,
 
   if (len == 0 || self->closed || self->ends[end].close_requested)
     return;
-  g_byte_array_append (self->ends[end].unsent, data, (guint) len);
+  append_unsent (&self->ends[end], data, len);
   if (!self->ends[end].in_receive)
     flush (self, end);
 }
@@ -480,7 +528,7 @@ pl_sim_tcp_get_unsent (PlSimTcp    *self,
                        PlSimTcpEnd  end)
 {
   g_return_val_if_fail (self != NULL, 0);
-  return self->ends[end].unsent->len - self->ends[end].unsent_start;
+  return self->ends[end].unsent_len - self->ends[end].unsent_start;
 }
 
 guint64

@@ -97,4 +97,13 @@ gsize     pl_sim_tcp_get_unsent   (PlSimTcp                *self,
                                    PlSimTcpEnd              end);
 guint64   pl_sim_tcp_get_n_segments (PlSimTcp              *self);
 
+/*
+ * A link keeps the segments that arrived on it for the connections after,
+ * while anyone uses it: its connections, and whoever holds it (a
+ * simulation, for its whole run). The last to let go frees them; a link
+ * nobody holds is ready to be freed once its connections are gone.
+ */
+void       pl_sim_tcp_hold_link    (PlSimLink *link);
+void       pl_sim_tcp_release_link (PlSimLink *link);
+
 G_END_DECLS

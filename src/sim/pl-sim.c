@@ -4,6 +4,7 @@
 
 #include "pl-sim.h"
 
+#include <stdarg.h>
 #include <string.h>
 
 #include "pl-mail-policy.h"
@@ -37,6 +38,48 @@
 
 typedef struct _Conn Conn;
 
+/*
+ * The events an engine said and that are not in the trace yet, each with
+ * a reference: every event passes through here, so it is a plain array
+ * (a GPtrArray's add and truncate are a call each).
+ */
+typedef struct {
+  PlEvent **events;
+  guint     len;
+  guint     size;
+} Pending;
+
+/* Adds @event (taken). */
+static void
+pending_add (Pending *pending,
+             PlEvent *event)
+{
+  if (pending->len == pending->size)
+    {
+      pending->size = MAX (pending->size * 2, 8);
+      pending->events = g_renew (PlEvent *, pending->events, pending->size);
+    }
+  pending->events[pending->len++] = event;
+}
+
+/* Drops every event (and its reference); the room stays. */
+static void
+pending_clear (Pending *pending)
+{
+  for (guint i = 0; i < pending->len; i++)
+    pl_event_unref (pending->events[i]);
+  pending->len = 0;
+}
+
+/* The engines a simulation runs, each kind with its pool (see take_engine()). */
+typedef enum {
+  ENGINE_SMTP_CLIENT,
+  ENGINE_SMTP_SERVER,
+  ENGINE_POP3_CLIENT,
+  ENGINE_POP3_SERVER,
+  N_ENGINE_KINDS
+} EngineKind;
+
 typedef struct {
   Conn        *conn;
   PlSimTcpEnd  end;
@@ -54,6 +97,23 @@ typedef struct {
   char      *last_error;
 } QueueEntry;
 
+/* The TCP note of connections from a host to @server's @port: the same strings every time. */
+typedef struct {
+  guint    server;
+  guint16  port;
+  char    *args;
+  char    *text;
+} TcpNote;
+
+static void
+tcp_note_clear (gpointer data)
+{
+  TcpNote *note = data;
+
+  g_free (note->args);
+  g_free (note->text);
+}
+
 /* A host, and what only the simulation keeps of it. */
 typedef struct {
   PlSimHost   public;
@@ -64,6 +124,8 @@ typedef struct {
   GPtrArray  *queue;       /* of QueueEntry*, a sending server's */
   GHashTable *noted;       /* store user -> 1 + the message count last shown */
   guint8     *trusted_by;  /* per host index: 0 or 1 once known (is this host on that server's networks) */
+  GPtrArray  *spare_servers; /* a server's engines of closed connections (take_engine()), or NULL */
+  GArray     *tcp_notes;   /* of TcpNote: what this host's connections say when they open */
 } Host;
 
 struct _Conn
@@ -79,7 +141,7 @@ struct _Conn
   PlSimLink   *link;
   PlEngine    *engines[2];
   Side         sides[2];
-  GPtrArray   *pending[2];    /* events of each engine not yet in the trace */
+  Pending      pending[2];    /* events of each engine not yet in the trace */
   PlSimTime    held_until[2]; /* an engine asked for its output to wait (pl_engine_take_delay()) */
   gboolean     commit_scheduled[2];
   gboolean     closing[2];
@@ -108,6 +170,12 @@ struct _PlSim
   guint64        n_events;
   guint64        n_notes;
   guint64        n_segments;
+  GPtrArray     *spare_engines[N_ENGINE_KINDS]; /* engines of closed connections, to be reset and used again */
+  GPtrArray     *spare_conns;  /* of Conn*, freed ones, for the next */
+  GArray        *domain_servers; /* of DomainServer, the answers of server_of_domain() */
+  GPtrArray     *deliver_local;   /* smtp_deliver()'s arrays, empty between calls */
+  GPtrArray     *deliver_remote;
+  GPtrArray     *deliver_domains;
   gint64         date_second;  /* the virtual second date_text is for, or -1 */
   char          *date_text;    /* RFC 5322 date of that second (Received: lines) */
 };
@@ -117,7 +185,21 @@ typedef struct {
   gpointer         user_data;
 } SegmentFunc;
 
+/* A domain and the server that receives its mail, or NULL (server_of_domain()). */
+typedef struct {
+  char *domain;
+  Host *server;
+} DomainServer;
+
+static void
+domain_server_clear (gpointer data)
+{
+  g_free (((DomainServer *) data)->domain);
+}
+
 G_DEFINE_FINAL_TYPE (PlSim, pl_sim, G_TYPE_OBJECT)
+
+static void conn_free (gpointer data);
 
 static void
 queue_entry_free (gpointer data)
@@ -145,7 +227,17 @@ host_free (gpointer data)
   g_clear_pointer (&host->queue, g_ptr_array_unref);
   g_clear_pointer (&host->noted, g_hash_table_unref);
   g_free (host->trusted_by);
+  g_clear_pointer (&host->spare_servers, g_ptr_array_unref);
+  g_clear_pointer (&host->tcp_notes, g_array_unref);
   g_free (host);
+}
+
+static void
+link_free (gpointer data)
+{
+  /* The hold taken in find_link(): the segments it kept go with it (its connections are gone). */
+  pl_sim_tcp_release_link (data);
+  g_free (data);
 }
 
 static void
@@ -159,6 +251,13 @@ pl_sim_finalize (GObject *object)
   g_ptr_array_unref (self->hosts);
   g_ptr_array_unref (self->links);
   g_array_unref (self->segment_funcs);
+  for (guint k = 0; k < N_ENGINE_KINDS; k++)
+    g_ptr_array_unref (self->spare_engines[k]);
+  g_ptr_array_unref (self->spare_conns);
+  g_array_unref (self->domain_servers);
+  g_ptr_array_unref (self->deliver_local);
+  g_ptr_array_unref (self->deliver_remote);
+  g_ptr_array_unref (self->deliver_domains);
   g_clear_object (&self->trace);
   g_clear_object (&self->scenario);
   g_free (self->date_text);
@@ -176,9 +275,17 @@ pl_sim_init (PlSim *self)
 {
   self->clock = pl_sim_clock_new ();
   self->hosts = g_ptr_array_new_with_free_func (host_free);
-  self->links = g_ptr_array_new_with_free_func (g_free);
+  self->links = g_ptr_array_new_with_free_func (link_free);
   self->segment_funcs = g_array_new (FALSE, FALSE, sizeof (SegmentFunc));
   self->open_conns = g_ptr_array_new ();
+  for (guint k = 0; k < N_ENGINE_KINDS; k++)
+    self->spare_engines[k] = g_ptr_array_new_with_free_func (g_object_unref);
+  self->spare_conns = g_ptr_array_new_with_free_func (conn_free);
+  self->domain_servers = g_array_new (FALSE, FALSE, sizeof (DomainServer));
+  g_array_set_clear_func (self->domain_servers, domain_server_clear);
+  self->deliver_local = g_ptr_array_new_with_free_func (g_free);
+  self->deliver_remote = g_ptr_array_new ();
+  self->deliver_domains = g_ptr_array_new_with_free_func (g_free);
   self->date_second = -1;
 }
 
@@ -241,10 +348,10 @@ host_at (PlSim *self,
 
 /* The server that receives mail for @domain, or NULL (the world's MX, RFC 5321 5.1). */
 static Host *
-server_of_domain (PlSim      *self,
-                  const char *domain)
+lookup_server_of_domain (PlSim      *self,
+                         const char *domain)
 {
-  const PlWorldDomain *known = domain != NULL ? pl_world_lookup_domain (self->world, domain) : NULL;
+  const PlWorldDomain *known = pl_world_lookup_domain (self->world, domain);
 
   if (known == NULL)
     return NULL;
@@ -256,6 +363,28 @@ server_of_domain (PlSim      *self,
         return host;
     }
   return NULL;
+}
+
+/* As lookup_server_of_domain(), asked five times a message of a world that does not change: the answers are kept. */
+static Host *
+server_of_domain (PlSim      *self,
+                  const char *domain)
+{
+  DomainServer found;
+
+  if (domain == NULL)
+    return NULL;
+  for (guint i = 0; i < self->domain_servers->len; i++)
+    {
+      const DomainServer *known = &g_array_index (self->domain_servers, DomainServer, i);
+
+      if (g_ascii_strcasecmp (known->domain, domain) == 0)
+        return known->server;
+    }
+  found.domain = g_strdup (domain);
+  found.server = lookup_server_of_domain (self, domain);
+  g_array_append_val (self->domain_servers, found);
+  return found.server;
 }
 
 static PlSimLink *
@@ -279,11 +408,96 @@ find_link (PlSim *self,
   link->b = b;
   link->latency = spec->latency;
   link->bandwidth = spec->bandwidth;
+  /* Held for the whole run: the segments it keeps serve every connection between these hosts. */
+  pl_sim_tcp_hold_link (link);
   g_ptr_array_add (self->links, link);
   return link;
 }
 
 /* Notes --------------------------------------------------------------------------------- */
+
+/*
+ * A note's text, put together in place: on the stack, or on the heap once
+ * it outgrows that. A run makes nine notes for every message; each would
+ * otherwise be a g_strconcat() or two, copied into the note and freed.
+ */
+typedef struct {
+  char  *str;
+  gsize  len;
+  gsize  size;
+  char   inline_buf[256];
+} Text;
+
+static void
+text_init (Text *t)
+{
+  t->str = t->inline_buf;
+  t->len = 0;
+  t->size = sizeof t->inline_buf;
+  t->str[0] = '\0';
+}
+
+static void
+text_clear (Text *t)
+{
+  if (t->str != t->inline_buf)
+    g_free (t->str);
+  text_init (t);
+}
+
+static void
+text_add (Text       *t,
+          const char *s)
+{
+  gsize n = strlen (s);
+
+  if (t->len + n + 1 > t->size)
+    {
+      gsize size = MAX (t->size * 2, t->len + n + 1);
+
+      if (t->str == t->inline_buf)
+        t->str = memcpy (g_malloc (size), t->inline_buf, t->len + 1);
+      else
+        t->str = g_realloc (t->str, size);
+      t->size = size;
+    }
+  memcpy (t->str + t->len, s, n + 1);
+  t->len += n;
+}
+
+static void text_concat (Text       *t,
+                         const char *first,
+                         ...) G_GNUC_NULL_TERMINATED;
+
+/* Adds the strings given, up to a NULL. */
+static void
+text_concat (Text       *t,
+             const char *first,
+             ...)
+{
+  va_list args;
+
+  va_start (args, first);
+  for (const char *part = first; part != NULL; part = va_arg (args, const char *))
+    text_add (t, part);
+  va_end (args);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Text, text_clear)
+
+/* A note now, its strings copied: @text, and a @verb with @args (both may be NULL). */
+static PlEvent *
+make_note_copy (PlSim      *self,
+                const char *verb,
+                const char *args,
+                const char *text)
+{
+  /* One allocation for the note and its strings. */
+  PlEvent *event = pl_event_new_note_copy (text, verb, args);
+
+  event->time = now_seconds (self);
+  return event;
+}
 
 static PlEvent *
 make_note (PlSim      *self,
@@ -291,13 +505,21 @@ make_note (PlSim      *self,
            char       *args,
            char       *text)
 {
-  /* One allocation for the note and its strings: a run makes nine of them for every message. */
-  PlEvent *event = pl_event_new_unit (PL_EVENT_NOTE, PL_DIR_NONE, NULL, 0, text, NULL, verb,
-                                      verb != NULL ? args : NULL);
+  PlEvent *event = make_note_copy (self, verb, args, text);
 
-  event->time = now_seconds (self);
   g_free (args);
+  g_free (text);
   return event;
+}
+
+static void
+count_event (PlSim   *self,
+             PlEvent *event)
+{
+  if (event->kind == PL_EVENT_NOTE)
+    self->n_notes++;
+  else
+    self->n_events++;
 }
 
 static void
@@ -305,10 +527,7 @@ add_to_trace (PlSim     *self,
               PlSession *session,
               PlEvent   *event)
 {
-  if (event->kind == PL_EVENT_NOTE)
-    self->n_notes++;
-  else
-    self->n_events++;
+  count_event (self, event);
   pl_trace_add_event (self->trace, session, event);
 }
 
@@ -324,6 +543,19 @@ add_note (PlSim      *self,
   add_to_trace (self, session, event);
 }
 
+/* add_note() with the strings borrowed. */
+static void
+add_note_copy (PlSim      *self,
+               PlSession  *session,
+               const char *verb,
+               const char *args,
+               const char *text)
+{
+  g_autoptr(PlEvent) event = make_note_copy (self, verb, args, text);
+
+  add_to_trace (self, session, event);
+}
+
 /* What a mailbox holds: "mailbox bob@b.example on mail.b.example holds 2 messages (498 + 912 = 1410 octets)". */
 static PlEvent *
 make_mailbox_note (PlSim      *self,
@@ -331,32 +563,29 @@ make_mailbox_note (PlSim      *self,
                    const char *user)
 {
   g_autoptr(GArray) sizes = pl_memory_store_dup_sizes (PL_MEMORY_STORE (server->public.store), user);
-  g_autofree char *address = g_strconcat (user, "@", server->public.spec->domain, NULL);
   const char *name = server->public.spec->name;
-  GString *text = g_string_sized_new (96);
+  g_auto(Text) text;
+  g_auto(Text) args;
   char n_buf[DECIMAL_SIZE];
   char total_buf[DECIMAL_SIZE];
   const char *count;
   const char *octets;
   gsize total = 0;
 
+  text_init (&text);
+  text_init (&args);
   for (guint i = 0; i < sizes->len; i++)
     total += g_array_index (sizes, gsize, i);
   g_hash_table_insert (server->noted, g_strdup (user), GUINT_TO_POINTER (sizes->len + 1));
   count = decimal (n_buf, sizes->len);
   octets = decimal (total_buf, total);
 
-  g_string_append (text, "mailbox ");
-  g_string_append (text, address);
-  g_string_append (text, " on ");
-  g_string_append (text, name);
+  text_concat (&text, "mailbox ", user, "@", server->public.spec->domain, " on ", name, NULL);
   if (sizes->len == 0)
-    g_string_append (text, " is empty");
+    text_add (&text, " is empty");
   else
     {
-      g_string_append (text, " holds ");
-      g_string_append (text, count);
-      g_string_append (text, sizes->len == 1 ? " message (" : " messages (");
+      text_concat (&text, " holds ", count, sizes->len == 1 ? " message (" : " messages (", NULL);
       if (sizes->len > 1 && sizes->len <= MAX_SIZES_SHOWN)
         {
           for (guint i = 0; i < sizes->len; i++)
@@ -364,17 +593,15 @@ make_mailbox_note (PlSim      *self,
               char size[DECIMAL_SIZE];
 
               if (i > 0)
-                g_string_append (text, " + ");
-              g_string_append (text, decimal (size, g_array_index (sizes, gsize, i)));
+                text_add (&text, " + ");
+              text_add (&text, decimal (size, g_array_index (sizes, gsize, i)));
             }
-          g_string_append (text, " = ");
+          text_add (&text, " = ");
         }
-      g_string_append (text, octets);
-      g_string_append (text, " octets)");
+      text_concat (&text, octets, " octets)", NULL);
     }
-  return make_note (self, "MAILBOX",
-                    g_strconcat (name, " ", address, " ", count, " ", octets, NULL),
-                    g_string_free (text, FALSE));
+  text_concat (&args, name, " ", user, "@", server->public.spec->domain, " ", count, " ", octets, NULL);
+  return make_note_copy (self, "MAILBOX", args.str, text.str);
 }
 
 static PlEvent *
@@ -384,13 +611,19 @@ make_queue_note (PlSim      *self,
 {
   guint n = server->queue->len;
   const char *name = server->public.spec->name;
-  char count[DECIMAL_SIZE];
+  char count_buf[DECIMAL_SIZE];
+  const char *count = decimal (count_buf, n);
+  g_auto(Text) text;
+  g_auto(Text) args;
 
-  decimal (count, n);
-  return make_note (self, "QUEUE", g_strconcat (name, " ", decimal (count, n), NULL),
-                    n == 0 ? g_strconcat (what, ": the queue of ", name, " is empty", NULL)
-                           : g_strconcat (what, ": the queue of ", name, " holds ", decimal (count, n),
-                                          n == 1 ? " message" : " messages", NULL));
+  text_init (&text);
+  text_init (&args);
+  text_concat (&args, name, " ", count, NULL);
+  if (n == 0)
+    text_concat (&text, what, ": the queue of ", name, " is empty", NULL);
+  else
+    text_concat (&text, what, ": the queue of ", name, " holds ", count, n == 1 ? " message" : " messages", NULL);
+  return make_note_copy (self, "QUEUE", args.str, text.str);
 }
 
 /* At the start of the first session: what every mailbox holds before anything happens. */
@@ -428,6 +661,123 @@ conn_ref (Conn *conn)
   return conn;
 }
 
+/*
+ * Engines ---------------------------------------------------------------------------
+ *
+ * A message through the whole path opens three connections, each with two
+ * engines: making and finalizing six GObjects with their buffers, every
+ * message, cost more than a fifth of the run. An engine whose connection
+ * is gone goes to its kind's pool instead, and the next connection resets
+ * it (pl_smtp_client_reset(), ...): the same engine as a new one, whose
+ * buffers already have room.
+ */
+
+static EngineKind
+engine_kind (PlEngine *engine)
+{
+  if (PL_IS_SMTP_CLIENT (engine))
+    return ENGINE_SMTP_CLIENT;
+  if (PL_IS_SMTP_SERVER (engine))
+    return ENGINE_SMTP_SERVER;
+  if (PL_IS_POP3_CLIENT (engine))
+    return ENGINE_POP3_CLIENT;
+  return ENGINE_POP3_SERVER;
+}
+
+/*
+ * Where the spare engines of @kind wait: a client's in the simulation's
+ * pool, a server's in its host's, so that a server's engine serves the
+ * same server again (its greeting and EHLO lines are then still right).
+ */
+static GPtrArray *
+engine_pool (PlSim      *self,
+             Host       *server,
+             EngineKind  kind)
+{
+  if (kind == ENGINE_SMTP_SERVER || kind == ENGINE_POP3_SERVER)
+    {
+      if (server->spare_servers == NULL)
+        server->spare_servers = g_ptr_array_new_with_free_func (g_object_unref);
+      return server->spare_servers;
+    }
+  return self->spare_engines[kind];
+}
+
+/* An engine of @kind from the pool, to be reset by the caller, or NULL. */
+static gpointer
+take_spare_engine (PlSim      *self,
+                   Host       *server,
+                   EngineKind  kind)
+{
+  GPtrArray *spares = engine_pool (self, server, kind);
+
+  for (guint i = spares->len; i > 0; i--)
+    if (engine_kind (g_ptr_array_index (spares, i - 1)) == kind)
+      return g_ptr_array_steal_index_fast (spares, i - 1);
+  return NULL;
+}
+
+/* @engine (taken; only a connection ever holds one) of @server's connection is done with it: into its pool. */
+static void
+give_back_engine (PlSim    *self,
+                  Host     *server,
+                  PlEngine *engine)
+{
+  pl_engine_set_event_func (engine, NULL, NULL);
+  g_ptr_array_add (engine_pool (self, server, engine_kind (engine)), engine);
+}
+
+static PlEngine *
+new_smtp_client (PlSim                    *self,
+                 const PlSmtpClientConfig *config)
+{
+  PlSmtpClient *engine = take_spare_engine (self, NULL, ENGINE_SMTP_CLIENT);
+
+  if (engine == NULL)
+    return pl_smtp_client_new (config);
+  pl_smtp_client_reset (engine, config);
+  return PL_ENGINE (engine);
+}
+
+static PlEngine *
+new_smtp_server (PlSim                       *self,
+                 Host                        *server,
+                 const PlSmtpServerConfig    *config,
+                 const PlSmtpServerCallbacks *callbacks,
+                 gpointer                     user_data)
+{
+  PlSmtpServer *engine = take_spare_engine (self, server, ENGINE_SMTP_SERVER);
+
+  if (engine == NULL)
+    return pl_smtp_server_new (config, callbacks, user_data, NULL);
+  pl_smtp_server_reset (engine, config, callbacks, user_data, NULL);
+  return PL_ENGINE (engine);
+}
+
+static PlEngine *
+new_pop3_client (PlSim                    *self,
+                 const PlPop3ClientConfig *config)
+{
+  PlPop3Client *engine = take_spare_engine (self, NULL, ENGINE_POP3_CLIENT);
+
+  if (engine == NULL)
+    return pl_pop3_client_new (config);
+  pl_pop3_client_reset (engine, config);
+  return PL_ENGINE (engine);
+}
+
+static PlEngine *
+new_pop3_server (PlSim *self,
+                 Host  *server)
+{
+  PlPop3Server *engine = take_spare_engine (self, server, ENGINE_POP3_SERVER);
+
+  if (engine == NULL)
+    return pl_pop3_server_new (server->public.store, NULL);
+  pl_pop3_server_reset (engine, server->public.store, NULL);
+  return PL_ENGINE (engine);
+}
+
 static void
 conn_unref (Conn *conn)
 {
@@ -436,12 +786,25 @@ conn_unref (Conn *conn)
   for (guint e = 0; e < 2; e++)
     {
       if (conn->engines[e] != NULL)
-        pl_engine_set_event_func (conn->engines[e], NULL, NULL);
-      g_clear_object (&conn->engines[e]);
-      g_ptr_array_unref (conn->pending[e]);
+        give_back_engine (conn->sim, conn->hosts[PL_SIM_TCP_SERVER], g_steal_pointer (&conn->engines[e]));
+      pending_clear (&conn->pending[e]);
     }
   g_clear_pointer (&conn->tcp, pl_sim_tcp_unref);
   g_clear_pointer (&conn->session, pl_session_unref);
+  /* As its engines, a connection's struct and event arrays serve the next one (conn_new()). */
+  g_ptr_array_add (conn->sim->spare_conns, conn);
+}
+
+static void
+conn_free (gpointer data)
+{
+  Conn *conn = data;
+
+  for (guint e = 0; e < 2; e++)
+    {
+      pending_clear (&conn->pending[e]);
+      g_free (conn->pending[e].events);
+    }
   g_free (conn);
 }
 
@@ -456,16 +819,28 @@ on_engine_event (PlEngine *engine,
   /* Each unit once, from its sender: the receiving engine's copy of it is left out. */
   if (event->kind != PL_EVENT_NOTE && event->dir != own)
     return;
-  g_ptr_array_add (side->conn->pending[side->end], pl_event_ref (event));
+  pending_add (&side->conn->pending[side->end], pl_event_ref (event));
 }
 
-static char *
-endpoint (Host    *host,
+/* "192.0.2.10:49152", in @buf (ENDPOINT_SIZE octets): the session copies it. */
+#define ENDPOINT_SIZE 64
+
+static const char *
+endpoint (char    *buf,
+          Host    *host,
           guint16  port)
 {
   char digits[DECIMAL_SIZE];
+  const char *n = decimal (digits, port);
+  gsize address_len = strlen (host->public.address);
+  gsize n_len = strlen (n);
 
-  return g_strconcat (host->public.address, ":", decimal (digits, port), NULL);
+  /* A host's address is IPv4 dotted quad (the scenario checks it): it fits. */
+  g_return_val_if_fail (address_len + 1 + n_len < ENDPOINT_SIZE, host->public.address);
+  memcpy (buf, host->public.address, address_len);
+  buf[address_len] = ':';
+  memcpy (buf + address_len + 1, n, n_len + 1);
+  return buf;
 }
 
 /*
@@ -481,11 +856,21 @@ conn_new (PlSim      *self,
           Host       *server,
           guint16     port)
 {
-  Conn *conn = g_new0 (Conn, 1);
-  g_autofree char *client_end = NULL;
-  g_autofree char *server_end = NULL;
+  Conn *conn;
+  char client_end[ENDPOINT_SIZE];
+  char server_end[ENDPOINT_SIZE];
   guint16 client_port;
+  Pending pending[2] = { { NULL, 0, 0 }, { NULL, 0, 0 } };
 
+  if (self->spare_conns->len > 0)
+    {
+      conn = g_ptr_array_steal_index_fast (self->spare_conns, self->spare_conns->len - 1);
+      pending[0] = conn->pending[0];
+      pending[1] = conn->pending[1];
+      memset (conn, 0, sizeof *conn);
+    }
+  else
+    conn = g_new0 (Conn, 1);
   conn->ref_count = 1;
   conn->sim = self;
   conn->hop = hop;
@@ -497,7 +882,7 @@ conn_new (PlSim      *self,
     {
       conn->sides[e].conn = conn;
       conn->sides[e].end = e;
-      conn->pending[e] = g_ptr_array_new_with_free_func ((GDestroyNotify) pl_event_unref);
+      conn->pending[e] = pending[e];
     }
 
   /* RFC 6335 6: each client port from the dynamic range, in turn. */
@@ -505,9 +890,8 @@ conn_new (PlSim      *self,
   client->next_port = client->next_port == G_MAXUINT16 ? PL_SIM_FIRST_EPHEMERAL_PORT : client->next_port + 1;
 
   conn->client_port = client_port;
-  client_end = endpoint (client, client_port);
-  server_end = endpoint (server, port);
-  conn->session = pl_session_new (protocol, client_end, server_end, now_seconds (self));
+  conn->session = pl_session_new (protocol, endpoint (client_end, client, client_port),
+                                   endpoint (server_end, server, port), now_seconds (self));
   conn->session->hop = hop;
   conn->session->client_host = pl_host_ref (client->public.host);
   conn->session->server_host = pl_host_ref (server->public.host);
@@ -532,47 +916,68 @@ conn_set_engine (Conn        *conn,
 static void engine_done (Conn *conn, PlSimTcpEnd end);
 static void check_mailbox (Conn *conn);
 
-/* Moves what an engine said into the trace and what it wrote into TCP, stamped now. */
+/* What an engine said goes into the trace, stamped now. */
 static void
+flush_pending (Conn        *conn,
+               PlSimTcpEnd  end)
+{
+  PlSim *self = conn->sim;
+  Pending *pending = &conn->pending[end];
+  double now;
+
+  if (pending->len == 0)
+    return;
+  now = now_seconds (self);
+  /* Each pending reference goes to the trace as it is. */
+  for (guint i = 0; i < pending->len; i++)
+    {
+      PlEvent *event = pending->events[i];
+
+      event->time = now;
+      count_event (self, event);
+      pl_trace_add_event_take (self->trace, conn->session, event);
+    }
+  pending->len = 0;
+}
+
+/* pl_engine_drain_output()'s function: each part of the output after the events that came before it. */
+static void
+send_output (const guint8 *data,
+             gsize         len,
+             gpointer      user_data)
+{
+  Side *side = user_data;
+
+  flush_pending (side->conn, side->end);
+  pl_sim_tcp_send (side->conn->tcp, side->end, data, len);
+}
+
+/*
+ * Moves what an engine said into the trace and what it wrote into TCP,
+ * stamped now. Returns 0, or the delay (ms) the engine asked for before
+ * its output may go (pl_engine_take_delay()): then nothing moved.
+ */
+static guint
 commit (Conn        *conn,
         PlSimTcpEnd  end)
 {
-  PlSim *self = conn->sim;
-  PlEngine *engine = conn->engines[end];
-  double now = now_seconds (self);
+  gboolean finished;
+  guint delay = 0;
 
-  for (;;)
-    {
-      const guint8 *output;
-      gsize len;
-
-      if (conn->pending[end]->len > 0)
-        {
-          for (guint i = 0; i < conn->pending[end]->len; i++)
-            {
-              PlEvent *event = g_ptr_array_index (conn->pending[end], i);
-
-              event->time = now;
-              add_to_trace (self, conn->session, event);
-            }
-          g_ptr_array_set_size (conn->pending[end], 0);
-        }
-
-      output = pl_engine_get_output (engine, &len);
-      if (len == 0)
-        break;
-      pl_sim_tcp_send (conn->tcp, end, output, len);
-      /* May let an engine that held back input carry on: around again. */
-      pl_engine_consume_output (engine, len);
-    }
+  /* Sending may let an engine that held back input carry on: the drain goes round until it is done. */
+  finished = pl_engine_drain_output (conn->engines[end], &delay, send_output, &conn->sides[end]);
+  if (delay > 0)
+    return delay;
+  flush_pending (conn, end);
 
   if (conn->hop == PL_HOP_ACCESS && end == PL_SIM_TCP_SERVER)
     check_mailbox (conn);
-  if (pl_engine_is_finished (engine) && !conn->closing[end])
+  if (finished && !conn->closing[end])
     {
       conn->closing[end] = TRUE;
       pl_sim_tcp_close (conn->tcp, end);
     }
+  return 0;
 }
 
 static void
@@ -594,20 +999,20 @@ engine_done (Conn        *conn,
 {
   PlSim *self = conn->sim;
   PlSimTime now = pl_sim_clock_now (self->clock);
-  guint delay = pl_engine_take_delay (conn->engines[end]);
+  guint delay;
 
+  /* Most of the time nothing is held: the output goes now (commit() takes the engine's delay first). */
+  if (conn->held_until[end] <= now)
+    delay = commit (conn, end);
+  else
+    delay = pl_engine_take_delay (conn->engines[end]);
   if (delay > 0)
     conn->held_until[end] = MAX (conn->held_until[end], now + delay * PL_SIM_NS_PER_MS);
-  if (conn->held_until[end] > now)
+  if (conn->held_until[end] > now && !conn->commit_scheduled[end])
     {
-      if (!conn->commit_scheduled[end])
-        {
-          conn->commit_scheduled[end] = TRUE;
-          pl_sim_clock_schedule (self->clock, conn->held_until[end], on_commit_due, &conn_ref (conn)->sides[end]);
-        }
-      return;
+      conn->commit_scheduled[end] = TRUE;
+      pl_sim_clock_schedule (self->clock, conn->held_until[end], on_commit_due, &conn_ref (conn)->sides[end]);
     }
-  commit (conn, end);
 }
 
 /* An access session changed a mailbox (POP3's UPDATE state, RFC 1939 section 6): say what it holds now. */
@@ -747,6 +1152,43 @@ service_name (guint16 port)
     }
 }
 
+/*
+ * "alice (192.0.2.10) opens a TCP connection to mail.a.example (192.0.2.25)
+ * port 587, submission: ...": made once for each client, server and port,
+ * as every message opens the same few connections again.
+ */
+static const TcpNote *
+tcp_note (Host    *client,
+          Host    *server,
+          guint16  port)
+{
+  char port_buf[DECIMAL_SIZE];
+  const char *digits;
+  TcpNote note;
+
+  if (client->tcp_notes == NULL)
+    {
+      client->tcp_notes = g_array_new (FALSE, FALSE, sizeof (TcpNote));
+      g_array_set_clear_func (client->tcp_notes, tcp_note_clear);
+    }
+  for (guint i = 0; i < client->tcp_notes->len; i++)
+    {
+      const TcpNote *known = &g_array_index (client->tcp_notes, TcpNote, i);
+
+      if (known->server == server->public.index && known->port == port)
+        return known;
+    }
+  digits = decimal (port_buf, port);
+  note.server = server->public.index;
+  note.port = port;
+  note.args = g_strconcat (client->public.spec->name, " ", server->public.spec->name, " ", digits, NULL);
+  note.text = g_strconcat (client->public.spec->name, " (", client->public.address, ") opens a TCP connection to ",
+                           server->public.spec->name, " (", server->public.address, ") port ", digits, ", ",
+                           service_name (port), ": SYN, SYN-ACK, ACK", NULL);
+  g_array_append_val (client->tcp_notes, note);
+  return &g_array_index (client->tcp_notes, TcpNote, client->tcp_notes->len - 1);
+}
+
 /* The client sends SYN now: RFC 9293 3.5's three-way handshake starts. */
 static void
 conn_connect (Conn *conn)
@@ -756,8 +1198,7 @@ conn_connect (Conn *conn)
   Host *server = conn->hosts[PL_SIM_TCP_SERVER];
   PlSimTcpConfig config = { 0 };
   guint64 seed = pl_sim_scenario_get_seed (self->scenario);
-  char port_buf[DECIMAL_SIZE];
-  const char *port;
+  const TcpNote *note;
 
   for (guint e = 0; e < 2; e++)
     {
@@ -776,13 +1217,8 @@ conn_connect (Conn *conn)
   config.refuse = !host_listens (server, conn->port);
   config.session = conn->session->id;
 
-  /* "alice (192.0.2.10) opens a TCP connection to mail.a.example (192.0.2.25) port 587, submission: ..." */
-  port = decimal (port_buf, conn->port);
-  add_note (self, conn->session, "TCP",
-            g_strconcat (client->public.spec->name, " ", server->public.spec->name, " ", port, NULL),
-            g_strconcat (client->public.spec->name, " (", client->public.address, ") opens a TCP connection to ",
-                         server->public.spec->name, " (", server->public.address, ") port ", port, ", ",
-                         service_name (conn->port), ": SYN, SYN-ACK, ACK", NULL));
+  note = tcp_note (client, server, conn->port);
+  add_note_copy (self, conn->session, "TCP", note->args, note->text);
   conn->tcp = pl_sim_tcp_new (self->clock, conn->link, &config, &tcp_callbacks, conn);
   pl_sim_tcp_connect (conn->tcp);
 }
@@ -814,16 +1250,16 @@ conn_finish (Conn *conn)
         pl_engine_connection_lost (engine);
       pl_engine_take_delay (engine);
       /* What an engine still says can no longer be sent: only its notes are kept. */
-      for (guint i = 0; i < conn->pending[e]->len; i++)
+      for (guint i = 0; i < conn->pending[e].len; i++)
         {
-          PlEvent *event = g_ptr_array_index (conn->pending[e], i);
+          PlEvent *event = conn->pending[e].events[i];
 
           if (event->kind != PL_EVENT_NOTE)
             continue;
           event->time = now_seconds (self);
           add_to_trace (self, conn->session, event);
         }
-      g_ptr_array_set_size (conn->pending[e], 0);
+      pending_clear (&conn->pending[e]);
     }
   conn->done = TRUE;
   if (conn->refused)
@@ -898,15 +1334,19 @@ smtp_new_id (PlSmtpServer *engine,
   Host *server = conn_server (user_data);
   char digits[DECIMAL_SIZE];
   const char *n;
-  GString *id = g_string_sized_new (8);
+  gsize len;
+  gsize zeros;
+  char *id;
 
   server->n_ids++;
   n = decimal (digits, server->n_ids);
-  g_string_append_c (id, g_ascii_toupper (server->public.spec->domain[0]));
-  for (gsize len = strlen (n); len < 5; len++)
-    g_string_append_c (id, '0');
-  g_string_append (id, n);
-  return g_string_free (id, FALSE);
+  len = strlen (n);
+  zeros = len < 5 ? 5 - len : 0;
+  id = g_malloc (1 + zeros + len + 1);
+  id[0] = g_ascii_toupper (server->public.spec->domain[0]);
+  memset (id + 1, '0', zeros);
+  memcpy (id + 1 + zeros, n, len + 1);
+  return id;
 }
 
 static void relay_start (PlSim *self, QueueEntry *entry);
@@ -947,9 +1387,11 @@ smtp_deliver (PlSmtpServer         *engine,
   PlSim *self = conn->sim;
   Host *server = conn_server (conn);
   g_autoptr(GBytes) stored = NULL;
-  g_autoptr(GPtrArray) local_users = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GPtrArray) remote = g_ptr_array_new ();
-  g_autoptr(GPtrArray) domains = g_ptr_array_new_with_free_func (g_free);
+  /* The simulation's own arrays, emptied again before returning: a message each. */
+  GPtrArray *local_users = self->deliver_local;
+  GPtrArray *remote = self->deliver_remote;
+  GPtrArray *domains = self->deliver_domains;
+  PlSmtpReply *answer;
   g_autoptr(GDateTime) now = now_date_time (self);
   guint queued = 0;
   char *text = NULL;
@@ -957,7 +1399,10 @@ smtp_deliver (PlSmtpServer         *engine,
 
   refusal = pl_mail_policy_sort_recipients (server->policy, envelope->recipients, local_users, remote, &text);
   if (refusal != 0)
-    return pl_smtp_reply_new_take (refusal, text);
+    {
+      answer = pl_smtp_reply_new_take (refusal, text);
+      goto out;
+    }
   stored = pl_mail_policy_complete_message (server->policy, message, envelope->auth_user != NULL || envelope->trusted,
                                             now, envelope->id, NULL);
 
@@ -1006,7 +1451,7 @@ smtp_deliver (PlSmtpServer         *engine,
                                            domains->len == 1 ? (const char *) g_ptr_array_index (domains, 0)
                                                              : "several domains", NULL);
 
-      g_ptr_array_add (conn->pending[PL_SIM_TCP_SERVER], make_queue_note (self, server, what));
+      pending_add (&conn->pending[PL_SIM_TCP_SERVER], make_queue_note (self, server, what));
     }
 
   for (guint i = 0; i < local_users->len; i++)
@@ -1017,12 +1462,20 @@ smtp_deliver (PlSmtpServer         *engine,
       const guint8 *data = g_bytes_get_data (stored, &len);
 
       if (!pl_mail_store_deliver (server->public.store, user, data, len, &error))
-        return pl_smtp_reply_new_take (451, g_strdup (PL_MAIL_POLICY_NOT_STORED_TEXT));
+        {
+          answer = pl_smtp_reply_new_take (451, g_strdup (PL_MAIL_POLICY_NOT_STORED_TEXT));
+          goto out;
+        }
       /* In the engine's order: the note lands before the 250 that follows it. */
-      g_ptr_array_add (conn->pending[PL_SIM_TCP_SERVER], make_mailbox_note (self, server, user));
+      pending_add (&conn->pending[PL_SIM_TCP_SERVER], make_mailbox_note (self, server, user));
     }
 
-  return pl_smtp_reply_new_take (250, pl_mail_policy_accepted_text (envelope->id, queued > 0));
+  answer = pl_smtp_reply_new_take (250, pl_mail_policy_accepted_text (envelope->id, queued > 0));
+out:
+  g_ptr_array_set_size (local_users, 0);
+  g_ptr_array_set_size (remote, 0);
+  g_ptr_array_set_size (domains, 0);
+  return answer;
 }
 
 static const PlSmtpServerCallbacks smtp_callbacks = {
@@ -1059,7 +1512,7 @@ make_server_engine (Conn *conn)
   const PlWorldServer *world_server = server->public.spec->server;
 
   if (conn->port == PL_SIM_PORT_POP3)
-    return pl_pop3_server_new (server->public.store, NULL);
+    return new_pop3_server (conn->sim, server);
   {
     PlSmtpServerConfig config = {
       .hostname = world_server->hostname,
@@ -1070,7 +1523,7 @@ make_server_engine (Conn *conn)
       .peer_trusted = is_trusted (client, server),
     };
 
-    return pl_smtp_server_new (&config, &smtp_callbacks, conn, NULL);
+    return new_smtp_server (conn->sim, server, &config, &smtp_callbacks, conn);
   }
 }
 
@@ -1105,7 +1558,7 @@ start_submission (PlSim             *self,
     }
 
   conn = conn_new (self, PL_HOP_SUBMISSION, PL_PROTOCOL_SMTP, device, server, PL_SIM_PORT_SUBMISSION);
-  conn_set_engine (conn, PL_SIM_TCP_CLIENT, pl_smtp_client_new (&config));
+  conn_set_engine (conn, PL_SIM_TCP_CLIENT, new_smtp_client (self, &config));
   conn_set_engine (conn, PL_SIM_TCP_SERVER, make_server_engine (conn));
   conn_connect (conn);
 }
@@ -1135,7 +1588,7 @@ start_pull (PlSim             *self,
   config.script = (const char *const *) action->script;
 
   conn = conn_new (self, PL_HOP_ACCESS, PL_PROTOCOL_POP3, device, server, PL_SIM_PORT_POP3);
-  conn_set_engine (conn, PL_SIM_TCP_CLIENT, pl_pop3_client_new (&config));
+  conn_set_engine (conn, PL_SIM_TCP_CLIENT, new_pop3_client (self, &config));
   conn_set_engine (conn, PL_SIM_TCP_SERVER, make_server_engine (conn));
   conn_connect (conn);
 }
@@ -1175,11 +1628,15 @@ on_dns_answer (gpointer data)
   Conn *conn = data;
   PlSim *self = conn->sim;
   Host *mx = conn_server (conn);
+  g_auto(Text) args;
+  g_auto(Text) text;
 
-  add_note (self, conn->session, "DNS",
-            g_strconcat ("MX ", conn->entry->domain, " ", mx->public.spec->name, " ", mx->public.address, NULL),
-            g_strconcat ("DNS answers: ", conn->entry->domain, " MX 10 ", mx->public.spec->name, ", ",
-                         mx->public.spec->name, " A ", mx->public.address, NULL));
+  text_init (&args);
+  text_init (&text);
+  text_concat (&args, "MX ", conn->entry->domain, " ", mx->public.spec->name, " ", mx->public.address, NULL);
+  text_concat (&text, "DNS answers: ", conn->entry->domain, " MX 10 ", mx->public.spec->name, ", ",
+               mx->public.spec->name, " A ", mx->public.address, NULL);
+  add_note_copy (self, conn->session, "DNS", args.str, text.str);
   conn_connect (conn);
   conn_unref (conn);
 }
@@ -1208,12 +1665,20 @@ relay_start (PlSim      *self,
 
   conn = conn_new (self, PL_HOP_RELAY, PL_PROTOCOL_SMTP, server, mx, PL_SIM_PORT_SMTP);
   conn->entry = entry;
-  conn_set_engine (conn, PL_SIM_TCP_CLIENT, pl_smtp_client_new (&config));
+  conn_set_engine (conn, PL_SIM_TCP_CLIENT, new_smtp_client (self, &config));
   g_ptr_array_remove_index (entry->recipients, entry->recipients->len - 1);
   conn_set_engine (conn, PL_SIM_TCP_SERVER, make_server_engine (conn));
 
-  add_note (self, conn->session, "DNS", g_strconcat ("MX ", entry->domain, NULL),
-            g_strconcat (server->public.spec->name, " asks DNS for the mail server (MX) of ", entry->domain, NULL));
+  {
+    g_auto(Text) args;
+    g_auto(Text) text;
+
+    text_init (&args);
+    text_init (&text);
+    text_concat (&args, "MX ", entry->domain, NULL);
+    text_concat (&text, server->public.spec->name, " asks DNS for the mail server (MX) of ", entry->domain, NULL);
+    add_note_copy (self, conn->session, "DNS", args.str, text.str);
+  }
   pl_sim_clock_schedule (self->clock, pl_sim_clock_now (self->clock) + pl_sim_scenario_get_dns_delay (self->scenario),
                          on_dns_answer, conn_ref (conn));
 }

@@ -3,6 +3,9 @@
 #define G_LOG_DOMAIN "postlab-store"
 
 #include "pl-memory-store.h"
+
+#include <string.h>
+
 #include "pl-memory-maildrop-private.h"
 #include "pl-store-util-private.h"
 
@@ -112,6 +115,27 @@ pl_memory_store_open_maildrop_impl (PlMailStore  *store,
   return pl_memory_maildrop_new (self, user, snapshot);
 }
 
+/* "pl000042": "pl" and at least six digits (a simulation delivers thousands a second: no printf). */
+static char *
+make_uid (guint64 n)
+{
+  char digits[24];
+  char *p = digits + sizeof digits - 1;
+  gsize len;
+  char *uid;
+
+  *p = '\0';
+  do
+    *--p = (char) ('0' + n % 10);
+  while ((n /= 10) > 0);
+  len = (gsize) (digits + sizeof digits - 1 - p);
+  uid = g_malloc (2 + MAX (len, 6) + 1);
+  memcpy (uid, "pl", 2);
+  memset (uid + 2, '0', len < 6 ? 6 - len : 0);
+  memcpy (uid + 2 + (len < 6 ? 6 - len : 0), p, len + 1);
+  return uid;
+}
+
 static gboolean
 pl_memory_store_deliver_impl (PlMailStore   *store,
                               const char    *user,
@@ -134,7 +158,7 @@ pl_memory_store_deliver_impl (PlMailStore   *store,
   /* An open session keeps its snapshot (RFC 1939 section 8); the new
    * message shows at the next login. */
   message = g_atomic_rc_box_new0 (PlMemoryMessage);
-  message->uid = g_strdup_printf ("pl%06" G_GUINT64_FORMAT, ++self->next_uid);
+  message->uid = make_uid (++self->next_uid);
   message->bytes = g_bytes_new (data, len);
   message->size = pl_crlf_size (data, len);
   g_ptr_array_add (entry->messages, message);

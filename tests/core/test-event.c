@@ -149,6 +149,127 @@ test_protocol_names (void)
   g_assert_cmpstr (pl_protocol_to_string ((PlProtocol) 99), ==, "unknown");
 }
 
+/* pl_event_new_body() shows its octets as pl_display_text_from_octets (..., TRUE) does, whatever they hold. */
+static void
+test_event_body (void)
+{
+  static const struct {
+    const char *octets;
+    gsize       len;
+  } cases[] = {
+#define BODY(str) { str, sizeof (str) - 1 }
+    BODY ("+OK 12 octets\r\n..dot\r\nline\r\n.\r\n"),
+    BODY ("Subject: x\r\n\r\n\xc3\xa9t\xe9\r\n\0nul\r\n\x01\r\n.\r\n"),
+    BODY (""),
+    BODY ("\r\n"),
+#undef BODY
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(PlEvent) body = pl_event_new_body (PL_EVENT_REPLY, PL_DIR_SERVER, (const guint8 *) cases[i].octets,
+                                                   cases[i].len, "+OK");
+      g_autofree char *expected = pl_display_text_from_octets ((const guint8 *) cases[i].octets, cases[i].len, TRUE);
+      gsize len = 0;
+      const guint8 *data = pl_event_get_data (body, &len);
+
+      g_assert_cmpmem (data, len, cases[i].octets, cases[i].len);
+      g_assert_cmpstr (body->text, ==, expected);
+      g_assert_cmpstr (body->status, ==, "+OK");
+      g_assert_null (body->verb);
+      g_assert_cmpint (body->kind, ==, PL_EVENT_REPLY);
+    }
+  /* A long one (past what an event keeps in place) is shown the same way. */
+  {
+    g_autoptr(GString) big = g_string_new (NULL);
+    g_autoptr(PlEvent) body = NULL;
+    g_autofree char *expected = NULL;
+
+    for (guint i = 0; i < 4000; i++)
+      g_string_append (big, i % 7 == 0 ? "..stuffed line\r\n" : "plain line \xe2\x82\xac\r\n");
+    body = pl_event_new_body (PL_EVENT_DATA, PL_DIR_CLIENT, (const guint8 *) big->str, big->len, NULL);
+    expected = pl_display_text_from_octets ((const guint8 *) big->str, big->len, TRUE);
+    g_assert_cmpstr (body->text, ==, expected);
+    g_assert_cmpuint (g_bytes_get_size (body->octets), ==, big->len);
+  }
+}
+
+/* pl_event_new_note_copy() copies what it is given; the verb in upper case, args only with a verb. */
+static void
+test_event_note_copy (void)
+{
+  char text[] = "mailbox bob@b.example on mail.b.example is empty";
+  char args[] = "mail.b.example bob@b.example 0 0";
+  g_autoptr(PlEvent) note = pl_event_new_note_copy (text, "mailbox", args);
+  g_autoptr(PlEvent) bare = pl_event_new_note_copy ("the queue is empty", NULL, "ignored");
+
+  text[0] = 'X';
+  args[0] = 'X';
+  g_assert_cmpint (note->kind, ==, PL_EVENT_NOTE);
+  g_assert_cmpint (note->dir, ==, PL_DIR_NONE);
+  g_assert_null (note->octets);
+  g_assert_cmpstr (note->text, ==, "mailbox bob@b.example on mail.b.example is empty");
+  g_assert_cmpstr (note->verb, ==, "MAILBOX");
+  g_assert_cmpstr (note->args, ==, "mail.b.example bob@b.example 0 0");
+  g_assert_cmpstr (bare->text, ==, "the queue is empty");
+  g_assert_null (bare->verb);
+  g_assert_null (bare->args);
+  pl_event_set_verb (note, "queue", "x 1");
+  g_assert_cmpstr (note->verb, ==, "QUEUE");
+}
+
+static gpointer
+make_events (gpointer data)
+{
+  GPtrArray *events = data;
+
+  for (guint i = 0; i < 5000; i++)
+    {
+      char line[64];
+
+      g_snprintf (line, sizeof line, "RCPT TO:<user%u@b.example>\r\n", i);
+      g_ptr_array_add (events, pl_event_new_unit (PL_EVENT_COMMAND, PL_DIR_CLIENT, (const guint8 *) line,
+                                                  strlen (line), NULL, NULL, "rcpt", line + 5));
+    }
+  return NULL;
+}
+
+/*
+ * Events made by one thread (engines run in a server's threads) may be
+ * kept, looked at and let go by another, in any order, and their octets may
+ * outlive them: under ASan, a mistake in how their memory is shared shows.
+ */
+static void
+test_event_threads (void)
+{
+  g_autoptr(GPtrArray) events = g_ptr_array_new ();
+  g_autoptr(GPtrArray) kept = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  GThread *thread = g_thread_new ("events", make_events, events);
+
+  g_thread_join (thread);
+  g_assert_cmpuint (events->len, ==, 5000);
+  for (guint i = 0; i < events->len; i += 2)
+    {
+      PlEvent *event = events->pdata[i];
+      g_autofree char *expected = g_strdup_printf ("RCPT TO:<user%u@b.example>", i);
+
+      g_assert_cmpstr (event->text, ==, expected);
+      g_assert_cmpstr (event->verb, ==, "RCPT");
+      if (i % 10 == 0)
+        g_ptr_array_add (kept, g_bytes_ref (event->octets));
+      pl_event_unref (event);
+    }
+  for (guint i = 1; i < events->len; i += 2)
+    pl_event_unref (events->pdata[i]);
+  for (guint i = 0; i < kept->len; i++)
+    {
+      g_autofree char *expected = g_strdup_printf ("RCPT TO:<user%u@b.example>\r\n", i * 10);
+
+      g_assert_cmpmem (g_bytes_get_data (kept->pdata[i], NULL), g_bytes_get_size (kept->pdata[i]),
+                       expected, strlen (expected));
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -163,6 +284,9 @@ main (int   argc,
   g_test_add_func ("/core/event/octets-exact", test_event_octets_exact);
   g_test_add_func ("/core/event/unit", test_event_unit);
   g_test_add_func ("/core/event/note", test_event_note);
+  g_test_add_func ("/core/event/body", test_event_body);
+  g_test_add_func ("/core/event/note-copy", test_event_note_copy);
+  g_test_add_func ("/core/event/threads", test_event_threads);
   g_test_add_func ("/core/explain/pop3", test_explain);
   g_test_add_func ("/core/types/protocol-names", test_protocol_names);
   return g_test_run ();

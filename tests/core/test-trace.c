@@ -160,6 +160,54 @@ test_trace_add_session (void)
   g_assert_cmpfloat (first->close_time, ==, 2.0);
 }
 
+static void
+count_items_changed (GListModel *model,
+                     guint       position,
+                     guint       removed,
+                     guint       added,
+                     gpointer    user_data)
+{
+  guint *count = user_data;
+
+  g_assert_cmpuint (removed, ==, 0);
+  g_assert_cmpuint (added, ==, 1);
+  (*count)++;
+}
+
+/*
+ * pl_trace_add_event_take() takes the caller's reference: a retaining trace
+ * keeps it (and says so to a list view), a streaming one lets the event go
+ * once its listeners have seen it. Under ASan a reference too many or too
+ * few shows as a leak or a use after free.
+ */
+static void
+test_trace_add_event_take (void)
+{
+  for (guint retain = 0; retain < 2; retain++)
+    {
+      g_autoptr(PlTrace) trace = pl_trace_new (retain);
+      Recorder r = { g_string_new (NULL) };
+      PlSession *session;
+      guint changed = 0;
+
+      pl_trace_add_listener (trace, &recorder, &r);
+      g_signal_connect (trace, "items-changed", G_CALLBACK (count_items_changed), &changed);
+      session = pl_trace_open_session (trace, PL_PROTOCOL_SMTP, "c:1", "s:25", 0);
+      for (guint i = 0; i < 3; i++)
+        {
+          PlEvent *event = pl_event_new (PL_EVENT_COMMAND, PL_DIR_CLIENT, (const guint8 *) "NOOP\r\n", 6);
+
+          pl_trace_add_event_take (trace, session, event);
+        }
+      g_assert_cmpstr (r.log->str, ==, "open 1 smtp;event 1 C NOOP;event 1 C NOOP;event 1 C NOOP;");
+      g_assert_cmpuint (pl_trace_get_n_events (trace), ==, retain ? 3 : 0);
+      g_assert_cmpuint (changed, ==, retain ? 3 : 0);
+      if (retain)
+        g_assert_cmpstr (pl_trace_get_event (trace, 2)->text, ==, "NOOP");
+      g_string_free (r.log, TRUE);
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -169,5 +217,6 @@ main (int   argc,
   g_test_add_func ("/core/trace/streaming", test_trace_streaming);
   g_test_add_func ("/core/trace/remove-listener", test_trace_remove_listener);
   g_test_add_func ("/core/trace/add-session", test_trace_add_session);
+  g_test_add_func ("/core/trace/add-event-take", test_trace_add_event_take);
   return g_test_run ();
 }

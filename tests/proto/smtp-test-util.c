@@ -160,6 +160,12 @@ pl_test_smtp_default_config (void)
   };
 }
 
+const PlSmtpServerCallbacks *
+pl_test_smtp_world_callbacks (void)
+{
+  return &world_callbacks;
+}
+
 PlEngine *
 pl_test_smtp_server_new (PlTestSmtpWorld          *world,
                          const PlSmtpServerConfig *config)

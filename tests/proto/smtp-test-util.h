@@ -41,6 +41,8 @@ PlTestSmtpWorld    *pl_test_smtp_world_new        (void);
 void                pl_test_smtp_world_free       (PlTestSmtpWorld          *world);
 /* The config the tests start from: mail.b.example, AUTH offered, 250 ms delay, peer 127.0.0.1. */
 PlSmtpServerConfig  pl_test_smtp_default_config   (void);
+/* The callbacks of pl_test_smtp_server_new(), whose user data is the world. */
+const PlSmtpServerCallbacks *pl_test_smtp_world_callbacks (void);
 /* A server engine on @world (borrowed: it must outlive the engine); @config NULL for the default. */
 PlEngine           *pl_test_smtp_server_new       (PlTestSmtpWorld          *world,
                                                    const PlSmtpServerConfig *config);

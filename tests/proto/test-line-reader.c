@@ -357,6 +357,79 @@ test_empty_feed (void)
   g_assert_cmpuint (pl_line_reader_get_max_line (reader), ==, 8);
 }
 
+/* pl_line_reader_peek(): what is unread, as it is, until read_raw() takes it; nothing while a long line is dropped. */
+static void
+test_peek (void)
+{
+  g_autoptr(PlLineReader) reader = pl_line_reader_new (8);
+  PlLine line;
+  gsize len = 99;
+  const guint8 *data;
+
+  data = pl_line_reader_peek (reader, &len);
+  g_assert_cmpuint (len, ==, 0);
+  pl_line_reader_feed (reader, (const guint8 *) "ab\r\ncd\r\nef", 10);
+  g_assert_true (pl_line_reader_next (reader, &line));
+  g_assert_cmpmem (line.data, line.len, "ab", 2);
+  data = pl_line_reader_peek (reader, &len);
+  g_assert_cmpmem (data, len, "cd\r\nef", 6);
+  /* Peeking takes nothing... */
+  g_assert_true (pl_line_reader_next (reader, &line));
+  g_assert_cmpmem (line.data, line.len, "cd", 2);
+  /* ...read_raw() does. */
+  data = pl_line_reader_peek (reader, &len);
+  g_assert_cmpmem (data, len, "ef", 2);
+  pl_line_reader_read_raw (reader, 2, &len);
+  data = pl_line_reader_peek (reader, &len);
+  g_assert_cmpuint (len, ==, 0);
+
+  /* Borrowed octets are peeked at where they are. */
+  {
+    static const guint8 lent[] = "gh\r\nij";
+
+    pl_line_reader_feed_borrowed (reader, lent, 6);
+    data = pl_line_reader_peek (reader, &len);
+    g_assert_true (data == lent);
+    g_assert_cmpuint (len, ==, 6);
+    pl_line_reader_keep (reader);
+  }
+
+  /* Over the limit: the rest of the line is being dropped, there is nothing to peek at. */
+  pl_line_reader_reset (reader);
+  pl_line_reader_feed (reader, (const guint8 *) "0123456789", 10);
+  g_assert_true (pl_line_reader_next (reader, &line) == FALSE || (line.flags & PL_LINE_TOO_LONG));
+  data = pl_line_reader_peek (reader, &len);
+  g_assert_null (data);
+  g_assert_cmpuint (len, ==, 0);
+}
+
+/* pl_line_reader_reset(): as a new reader with the same limit, whatever was going on. */
+static void
+test_reset (void)
+{
+  g_autoptr(PlLineReader) reader = pl_line_reader_new (6);
+  PlLine line;
+
+  /* Half a line, then an over-long one being dropped. */
+  pl_line_reader_feed (reader, (const guint8 *) "abc", 3);
+  pl_line_reader_reset (reader);
+  g_assert_false (pl_line_reader_is_mid_line (reader));
+  g_assert_cmpuint (pl_line_reader_get_buffered (reader), ==, 0);
+  pl_line_reader_feed (reader, (const guint8 *) "0123456789", 10);
+  pl_line_reader_next (reader, &line);
+  pl_line_reader_reset (reader);
+  g_assert_false (pl_line_reader_is_mid_line (reader));
+  g_assert_cmpuint (pl_line_reader_get_max_line (reader), ==, 6);
+
+  /* Then lines frame as in a new reader: the rest of the long line is not dropped any more. */
+  pl_line_reader_feed (reader, (const guint8 *) "xy\r\n", 4);
+  g_assert_true (pl_line_reader_next (reader, &line));
+  g_assert_cmpmem (line.data, line.raw_len, "xy\r\n", 4);
+  g_assert_cmpint (line.flags, ==, PL_LINE_NONE);
+  g_assert_cmpuint (line.discarded, ==, 0);
+  g_assert_false (pl_line_reader_next (reader, &line));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -377,6 +450,8 @@ main (int   argc,
   g_test_add_func ("/line-reader/endless-line", test_endless_line);
   g_test_add_func ("/line-reader/read-raw/mid-scan", test_read_raw_mid_scan);
   g_test_add_func ("/line-reader/empty-feed", test_empty_feed);
+  g_test_add_func ("/line-reader/peek", test_peek);
+  g_test_add_func ("/line-reader/reset", test_reset);
 
   return g_test_run ();
 }

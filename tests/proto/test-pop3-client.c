@@ -508,6 +508,59 @@ test_random_replies (void)
     }
 }
 
+/* pl_pop3_client_reset() and pl_pop3_server_reset() ---------------------------------------------- */
+
+/*
+ * Both engines reset after a session (a fetch that keeps the mail) run the
+ * next one (download-and-delete) exactly as new engines do on a store
+ * that held the same: same streams, same events, same store after. The
+ * simulator runs its POP3 sessions on engines taken back so.
+ */
+static void
+test_reset_as_new (void)
+{
+  g_autoptr(Link) used = link_new (NULL, &(PlPop3ClientConfig) { "bob", "hungry", FALSE, NULL });
+  g_autoptr(Link) fresh = link_new (NULL, &(PlPop3ClientConfig) { "bob", "hungry", TRUE, NULL });
+  g_autoptr(Link) again = g_new0 (Link, 1);
+  PlEngine *client;
+  PlEngine *server;
+
+  pl_test_link_run (&used->pair, 0, 0);
+  g_assert_cmpuint (pl_pop3_client_get_n_messages (PL_POP3_CLIENT (used->pair.client)), ==, 2);
+  g_assert_cmpuint (bob_count (used), ==, 2);
+  client = g_object_ref (used->pair.client);
+  server = g_object_ref (used->pair.server);
+
+  g_test_expect_message ("postlab-proto", G_LOG_LEVEL_CRITICAL, "*config->script != NULL*");
+  g_assert_false (pl_pop3_client_reset (PL_POP3_CLIENT (client), &(PlPop3ClientConfig) { "bob", NULL, TRUE, NULL }));
+  g_test_assert_expected_messages ();
+
+  g_assert_true (pl_pop3_client_reset (PL_POP3_CLIENT (client), &(PlPop3ClientConfig) { "bob", "hungry", TRUE, NULL }));
+  g_assert_true (pl_pop3_server_reset (PL_POP3_SERVER (server), used->store, &(PlPop3ServerConfig) { NULL, 1000, 3 }));
+  g_assert_cmpuint (pl_pop3_client_get_n_messages (PL_POP3_CLIENT (client)), ==, 0);
+  g_assert_null (pl_pop3_client_get_error (PL_POP3_CLIENT (client)));
+  g_assert_false (pl_engine_is_finished (client));
+  g_assert_false (pl_engine_is_finished (server));
+  g_assert_null (pl_pop3_server_get_user (PL_POP3_SERVER (server)));
+
+  again->store = g_object_ref (used->store);
+  pl_test_link_init (&again->pair, client, server);
+  pl_test_link_run (&again->pair, 0, 0);
+  pl_test_link_run (&fresh->pair, 0, 0);
+
+  g_assert_cmpmem (again->pair.c_stream->data, again->pair.c_stream->len,
+                   fresh->pair.c_stream->data, fresh->pair.c_stream->len);
+  g_assert_cmpmem (again->pair.s_stream->data, again->pair.s_stream->len,
+                   fresh->pair.s_stream->data, fresh->pair.s_stream->len);
+  g_assert_cmpuint (again->pair.client_recorder->events->len, ==, fresh->pair.client_recorder->events->len);
+  for (guint i = 0; i < again->pair.client_recorder->events->len; i++)
+    g_assert_cmpstr (((PlEvent *) again->pair.client_recorder->events->pdata[i])->text, ==,
+                     ((PlEvent *) fresh->pair.client_recorder->events->pdata[i])->text);
+  g_assert_cmpuint (pl_pop3_client_get_n_messages (PL_POP3_CLIENT (client)), ==, 2);
+  g_assert_cmpuint (bob_count (again), ==, 0);
+  g_assert_cmpuint (bob_count (fresh), ==, 0);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -527,6 +580,7 @@ main (int   argc,
   g_test_add_func ("/pop3/client/empty-maildrop", test_empty_maildrop);
   g_test_add_func ("/pop3/client/split-replies", test_split_replies);
   g_test_add_func ("/pop3/client/replies-in-one-feed", test_replies_in_one_feed);
+  g_test_add_func ("/pop3/client/reset-as-new", test_reset_as_new);
   g_test_add_func ("/pop3/client/unstuffed-message", test_unstuffed_message);
   g_test_add_func ("/pop3/client/overlong-server-line", test_overlong_server_line);
   g_test_add_func ("/pop3/client/random-replies", test_random_replies);

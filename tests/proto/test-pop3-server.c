@@ -981,6 +981,73 @@ test_empty_maildrop (void)
                    "+OK POP3 server signing off\r\n");
 }
 
+typedef struct {
+  GByteArray *all;
+  guint       calls;
+  gsize       largest;
+} Drained;
+
+static void
+collect_output (const guint8 *data,
+                gsize         len,
+                gpointer      user_data)
+{
+  Drained *drained = user_data;
+
+  g_byte_array_append (drained->all, data, (guint) len);
+  drained->calls++;
+  drained->largest = MAX (drained->largest, len);
+}
+
+/*
+ * pl_engine_drain_output() sends what the get/consume loop of a driver
+ * sends, in the same bounded pieces (the flood above), and holds it all
+ * back while the engine asks for a delay (a failed login).
+ */
+static void
+test_drain_output (void)
+{
+  const guint n = 2000;
+  g_autoptr(Dialogue) d = dialogue_new_full (NULL, &(PlPop3ServerConfig) { NULL, 250, 3 });
+  g_autoptr(GString) flood = g_string_new (NULL);
+  g_autofree char *retr2 = expected_retr (1);
+  Drained drained = { g_byte_array_new (), 0, 0 };
+  guint delay = 0;
+
+  /* A wrong password: its -ERR waits. */
+  pl_engine_feed (d->talk.server, (const guint8 *) "user bob\r\npass wrong\r\n", 22);
+  g_assert_false (pl_engine_drain_output (d->talk.server, &delay, collect_output, &drained));
+  g_assert_cmpuint (delay, ==, 250);
+  g_assert_cmpuint (drained.calls, ==, 0);
+  /* Asked again (the driver waited): it goes, and the delay is not asked twice. */
+  g_assert_false (pl_engine_drain_output (d->talk.server, &delay, collect_output, &drained));
+  g_assert_cmpuint (delay, ==, 0);
+  g_assert_cmpuint (drained.all->len, >=, strlen (AUTH_ERR));
+  g_assert_cmpmem (drained.all->data + drained.all->len - strlen (AUTH_ERR), strlen (AUTH_ERR),
+                   AUTH_ERR, strlen (AUTH_ERR));
+  g_byte_array_set_size (drained.all, 0);
+  drained.calls = 0;
+
+  /* The flood: every reply, in order, in pieces no bigger than the get/consume loop sees. */
+  pl_engine_feed (d->talk.server, (const guint8 *) LOGIN, strlen (LOGIN));
+  g_assert_false (pl_engine_drain_output (d->talk.server, NULL, collect_output, &drained));
+  g_byte_array_set_size (drained.all, 0);
+  drained.calls = 0;
+  for (guint i = 0; i < n; i++)
+    g_string_append (flood, "retr 2\r\n");
+  g_string_append (flood, "quit\r\n");
+  pl_engine_feed (d->talk.server, (const guint8 *) flood->str, flood->len);
+  g_assert_true (pl_engine_drain_output (d->talk.server, &delay, collect_output, &drained));
+  g_assert_cmpuint (delay, ==, 0);
+  g_assert_cmpuint (drained.calls, >, 10);
+  g_assert_cmpuint (drained.largest, <, 64 * 1024 + strlen (retr2));
+  g_assert_cmpuint (drained.all->len, >, n * strlen (retr2));
+  for (guint i = 0; i < n; i++)
+    g_assert_cmpmem (drained.all->data + i * strlen (retr2), strlen (retr2), retr2, strlen (retr2));
+  g_assert_cmpmem (drained.all->data + n * strlen (retr2), 3, "+OK", 3);
+  g_byte_array_unref (drained.all);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1010,6 +1077,7 @@ main (int   argc,
   g_test_add_func ("/pop3/server/store-failures", test_store_failures);
   g_test_add_func ("/pop3/server/empty-maildrop", test_empty_maildrop);
   g_test_add_func ("/pop3/server/random-input", test_random_input);
+  g_test_add_func ("/pop3/server/drain-output", test_drain_output);
 
   return g_test_run ();
 }

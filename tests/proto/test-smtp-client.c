@@ -792,6 +792,72 @@ test_random_replies (void)
     }
 }
 
+/* pl_smtp_client_reset() ------------------------------------------------------------------------ */
+
+/*
+ * A client reset after a session (two recipients, AUTH, one refused)
+ * runs the next one (another message, no AUTH) exactly as a new client
+ * does: same commands, same events, same result. The simulator runs its
+ * sessions on engines taken back so.
+ */
+static void
+test_reset_as_new (void)
+{
+  static const char *const two[] = { "bob@b.example", "nobody@b.example", NULL };
+  ClientSetup first = { .recipients = two, .auth_user = "alice", .auth_password = "secret" };
+  ClientSetup second = { .message = "Subject: two\r\n\r\n..two dots\r\nend\r\n" };
+  g_autoptr(Link) used = link_new (&first, NULL);
+  g_autoptr(Link) fresh = link_new (&second, NULL);
+  g_autoptr(Link) again = g_new0 (Link, 1);
+  g_autoptr(GBytes) message = g_bytes_new_static (second.message, strlen (second.message));
+  PlSmtpClientConfig config = {
+    .helo_name = "mail.a.example",
+    .mail_from = "alice@a.example",
+    .recipients = to_bob,
+    .message = message,
+  };
+  PlSmtpClientConfig bad = { .helo_name = "x" };
+  g_autofree char *fresh_shape = NULL;
+  g_autofree char *again_shape = NULL;
+  PlEngine *client;
+
+  pl_test_link_run (&used->pair, 0, 0);
+  g_assert_true (pl_engine_is_finished (used->pair.client));
+  g_assert_cmpuint (result_of (used->pair.client)->n_recipients, ==, 2);
+  client = g_object_ref (used->pair.client);
+
+  g_test_expect_message ("postlab-proto", G_LOG_LEVEL_CRITICAL, "*config->script != NULL*");
+  g_assert_false (pl_smtp_client_reset (PL_SMTP_CLIENT (client), &bad));
+  g_test_assert_expected_messages ();
+
+  g_assert_true (pl_smtp_client_reset (PL_SMTP_CLIENT (client), &config));
+  g_assert_false (pl_engine_is_finished (client));
+  g_assert_cmpint (pl_engine_get_state (client), ==, PL_SMTP_CLIENT_GREETING);
+  g_assert_cmpuint (result_of (client)->n_recipients, ==, 1);
+  g_assert_cmpint (result_of (client)->recipients[0].verdict, ==, PL_SMTP_VERDICT_NONE);
+  g_assert_null (pl_smtp_client_get_extensions (PL_SMTP_CLIENT (client))[0]);
+
+  again->world = pl_test_smtp_world_new ();
+  pl_test_link_init (&again->pair, client, pl_test_smtp_server_new (again->world, NULL));
+  pl_test_link_run (&again->pair, 0, 0);
+  pl_test_link_run (&fresh->pair, 0, 0);
+
+  fresh_shape = shape (fresh->pair.client_recorder);
+  again_shape = shape (again->pair.client_recorder);
+  g_assert_cmpstr (again_shape, ==, fresh_shape);
+  g_assert_cmpmem (again->pair.c_stream->data, again->pair.c_stream->len,
+                   fresh->pair.c_stream->data, fresh->pair.c_stream->len);
+  g_assert_cmpint (result_of (again->pair.client)->verdict, ==, PL_SMTP_VERDICT_DELIVERED);
+  g_assert_cmpstr (result_of (again->pair.client)->reply, ==, result_of (fresh->pair.client)->reply);
+  g_assert_cmpuint (again->world->deliveries->len, ==, 1);
+  {
+    g_autofree char *a = pl_test_smtp_delivered_text (again->world, 0);
+    g_autofree char *b = pl_test_smtp_delivered_text (fresh->world, 0);
+
+    g_assert_cmpstr (a, ==, b);
+  }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -820,6 +886,7 @@ main (int   argc,
   g_test_add_func ("/smtp/client/script/cut-off", test_script_cut_off);
   g_test_add_func ("/smtp/client/injection-refused", test_injection_refused);
   g_test_add_func ("/smtp/client/random-replies", test_random_replies);
+  g_test_add_func ("/smtp/client/reset-as-new", test_reset_as_new);
 
   return g_test_run ();
 }

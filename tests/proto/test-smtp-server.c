@@ -1147,6 +1147,177 @@ test_random_input (void)
   g_assert_cmpuint (n_delivered, >, 10);
 }
 
+/* A message read in one go and octet by octet ------------------------------------------- */
+
+/*
+ * The server takes the ordinary lines of a message many at once when they
+ * have arrived together, and any line that needs a look of its own (the
+ * "." line, a NUL, a bare LF, a line over the limit, the size limit) one
+ * by one: whichever way the octets come, the replies, the events and the
+ * message delivered must be the same.
+ */
+typedef struct {
+  const char *path;
+  const char *message;   /* after DATA, up to and including its "." line */
+  gsize       message_len;
+  gsize       max_size;  /* 0: the default */
+} DataCase;
+
+#define LINE_100 "0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789"
+#define LINE_1000 LINE_100 LINE_100 LINE_100 LINE_100 LINE_100 LINE_100 LINE_100 LINE_100 LINE_100 LINE_100
+
+static const DataCase data_cases[] = {
+  { "/smtp/server/data/in-one-go/plain", S ("Subject: hi\r\n\r\nHello\r\nBob\r\n.\r\n"), 0 },
+  { "/smtp/server/data/in-one-go/dots", S ("..leading\r\n...\r\n.x\r\n. \r\n.\r\n"), 0 },
+  { "/smtp/server/data/in-one-go/nul", S ("a\r\nb\0c\r\nd\r\n.\r\n"), 0 },
+  { "/smtp/server/data/in-one-go/bare-lf", S ("a\r\nb\nc\r\n.\r\n"), 0 },
+  { "/smtp/server/data/in-one-go/lone-cr", S ("a\rb\r\nc\r\r\n.\r\n"), 0 },
+  { "/smtp/server/data/in-one-go/empty-lines", S ("\r\n\r\n\r\nx\r\n.\r\n"), 0 },
+  { "/smtp/server/data/in-one-go/line-too-long", S ("a\r\n" LINE_1000 "\r\nb\r\n.\r\n"), 0 },
+  { "/smtp/server/data/in-one-go/line-at-limit", S ("a\r\n" LINE_100 LINE_100 LINE_100 LINE_100 LINE_100
+                                                    LINE_100 LINE_100 LINE_100 LINE_100 "0123456789"
+                                                    "0123456789012345678901234567890123456789012345678901"
+                                                    "23456789012345678901234567890123456789012345678"
+                                                    "\r\nb\r\n.\r\n"), 0 },
+  { "/smtp/server/data/in-one-go/over-size", S ("line one\r\nline two\r\n..three\r\nline four\r\n.\r\n"), 24 },
+  { "/smtp/server/data/in-one-go/at-size", S ("line one\r\n..line two\r\n.\r\n"), 20 },
+  { "/smtp/server/data/in-one-go/bare-lf-end", S ("a\r\nb\r\n.\n"), 0 },
+  { "/smtp/server/data/in-one-go/next-command", S ("a\r\n.\r\nQUIT\r\n"), 0 },
+};
+
+/* One session: the prelude, DATA, then the case's message fed whole or octet by octet. */
+static PlTestSmtpWorld *
+run_data_case (const DataCase *c,
+               gboolean        octet_by_octet,
+               PlTestDialogue *talk)
+{
+  PlSmtpServerConfig config = pl_test_smtp_default_config ();
+  PlTestSmtpWorld *world = pl_test_smtp_world_new ();
+
+  if (c->max_size > 0)
+    config.max_message_size = c->max_size;
+  pl_test_dialogue_init (talk, pl_test_smtp_server_new (world, &config));
+  g_free (pl_test_dialogue_say (talk, RCPT "DATA\r\n"));
+  if (octet_by_octet)
+    for (gsize i = 0; i < c->message_len; i++)
+      g_free (pl_test_dialogue_say_len (talk, c->message + i, 1));
+  else
+    g_free (pl_test_dialogue_say_len (talk, c->message, c->message_len));
+  return world;
+}
+
+static void
+assert_same_events (GPtrArray *events,
+                    GPtrArray *others)
+{
+  g_assert_cmpuint (events->len, ==, others->len);
+  for (guint i = 0; i < events->len; i++)
+    {
+      PlEvent *a = events->pdata[i];
+      PlEvent *b = others->pdata[i];
+      gsize a_len = 0;
+      gsize b_len = 0;
+      const guint8 *a_data = pl_event_get_data (a, &a_len);
+      const guint8 *b_data = pl_event_get_data (b, &b_len);
+
+      g_assert_cmpint (a->kind, ==, b->kind);
+      g_assert_cmpint (a->dir, ==, b->dir);
+      g_assert_cmpmem (a_data, a_len, b_data, b_len);
+      g_assert_cmpstr (a->text, ==, b->text);
+      g_assert_cmpstr (a->status, ==, b->status);
+      g_assert_cmpstr (a->verb, ==, b->verb);
+      g_assert_cmpstr (a->args, ==, b->args);
+    }
+}
+
+static void
+assert_same_deliveries (PlTestSmtpWorld *world,
+                        PlTestSmtpWorld *other)
+{
+  g_assert_cmpuint (world->deliveries->len, ==, other->deliveries->len);
+  for (guint i = 0; i < world->deliveries->len; i++)
+    {
+      g_autofree char *a = pl_test_smtp_delivered_text (world, i);
+      g_autofree char *b = pl_test_smtp_delivered_text (other, i);
+
+      g_assert_cmpstr (a, ==, b);
+    }
+}
+
+static void
+test_data_in_one_go (gconstpointer data)
+{
+  const DataCase *c = data;
+  PlTestDialogue whole;
+  PlTestDialogue pieces;
+  g_autoptr(PlTestSmtpWorld) whole_world = run_data_case (c, FALSE, &whole);
+  g_autoptr(PlTestSmtpWorld) pieces_world = run_data_case (c, TRUE, &pieces);
+
+  /* The same replies, the same events in the same order, the same message delivered (if any). */
+  g_assert_cmpmem (whole.output->data, whole.output->len, pieces.output->data, pieces.output->len);
+  assert_same_events (whole.recorder->events, pieces.recorder->events);
+  assert_same_deliveries (whole_world, pieces_world);
+  pl_test_dialogue_clear (&whole);
+  pl_test_dialogue_clear (&pieces);
+}
+
+/* pl_smtp_server_reset() ---------------------------------------------------------------- */
+
+/*
+ * A server reset after a session (with AUTH, a transaction, and half a
+ * line left unread) answers the next session exactly as a new one does:
+ * the simulator runs the connections of a server on one engine this way.
+ */
+static void
+test_reset_as_new (void)
+{
+  static const char session[] = AUTHED "MAIL FROM:<alice@a.example>\r\nRCPT TO:<bob@b.example>\r\nDATA\r\n"
+                                "Subject: one\r\n\r\nbody\r\n..dot\r\n.\r\nNOOP\r\nQUIT\r\n";
+  PlSmtpServerConfig config = pl_test_smtp_default_config ();
+  PlSmtpServerCallbacks none = { 0 };
+  g_autoptr(PlTestSmtpWorld) world = pl_test_smtp_world_new ();
+  g_autoptr(PlTestSmtpWorld) fresh_world = pl_test_smtp_world_new ();
+  PlTestDialogue reused;
+  PlTestDialogue fresh;
+  g_autofree char *again = NULL;
+  g_autofree char *expected = NULL;
+  PlEngine *engine;
+
+  /* A first session, cut off in the middle of a line and of a transaction. */
+  pl_test_dialogue_init (&reused, pl_test_smtp_server_new (world, &config));
+  g_free (pl_test_dialogue_say (&reused, AUTHED "MAIL FROM:<alice@a.example>\r\nRCPT TO:<bob@b.example>\r\nNOO"));
+  engine = g_object_ref (reused.server);
+  pl_test_dialogue_clear (&reused);
+  g_assert_nonnull (pl_smtp_server_get_auth_user (PL_SMTP_SERVER (engine)));
+
+  /* What would not do for a new engine does not do for a reset one either. */
+  g_test_expect_message ("postlab-proto", G_LOG_LEVEL_CRITICAL, "*check_recipient*");
+  g_assert_false (pl_smtp_server_reset (PL_SMTP_SERVER (engine), &config, &none, NULL, NULL));
+  g_test_assert_expected_messages ();
+
+  /* Reset for another peer, against a new engine for it. */
+  config.client_address = "192.0.2.10";
+  config.peer_trusted = TRUE;
+  g_assert_true (pl_smtp_server_reset (PL_SMTP_SERVER (engine), &config, pl_test_smtp_world_callbacks (),
+                                       world, NULL));
+  g_assert_false (pl_engine_is_finished (engine));
+  g_assert_cmpint (pl_smtp_server_get_state (PL_SMTP_SERVER (engine)), ==, PL_SMTP_SERVER_CONNECTED);
+  g_assert_null (pl_smtp_server_get_auth_user (PL_SMTP_SERVER (engine)));
+  g_assert_null (pl_smtp_server_get_helo (PL_SMTP_SERVER (engine)));
+  g_assert_cmpuint (pl_smtp_server_get_n_delivered (PL_SMTP_SERVER (engine)), ==, 0);
+  pl_test_dialogue_init (&reused, engine);
+  pl_test_dialogue_init (&fresh, pl_test_smtp_server_new (fresh_world, &config));
+  again = pl_test_dialogue_say (&reused, session);
+  expected = pl_test_dialogue_say (&fresh, session);
+  g_assert_cmpstr (again, ==, expected);
+  g_assert_cmpmem (reused.output->data, reused.output->len, fresh.output->data, fresh.output->len);
+  assert_same_events (reused.recorder->events, fresh.recorder->events);
+  g_assert_cmpuint (world->deliveries->len, ==, 1);
+  assert_same_deliveries (world, fresh_world);
+  pl_test_dialogue_clear (&reused);
+  pl_test_dialogue_clear (&fresh);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1183,6 +1354,9 @@ main (int   argc,
   g_test_add_func ("/smtp/server/event-octets", test_event_octets);
   g_test_add_func ("/smtp/server/event-fields", test_event_fields);
   g_test_add_func ("/smtp/server/random-input", test_random_input);
+  for (gsize i = 0; i < G_N_ELEMENTS (data_cases); i++)
+    g_test_add_data_func (data_cases[i].path, &data_cases[i], test_data_in_one_go);
+  g_test_add_func ("/smtp/server/reset-as-new", test_reset_as_new);
 
   return g_test_run ();
 }
