@@ -109,6 +109,9 @@ pl_cmd_trace (int    argc,
   tracer = pl_tracer_new (trace);
   /* The transcript is formatted and written in a second thread while this one reads and dissects. */
   pl_tracer_set_threaded (tracer, TRUE);
+  /* The printer is the trace's only listener: the JSON writes each text straight from the octets. */
+  if (json)
+    pl_tracer_set_untexted_func (tracer, pl_trace_printer_expect_untexted, printer);
   pl_tracer_set_name (tracer, pl_pcap_source_get_name (source));
   pl_tracer_set_show_unknown (tracer, all);
   pl_tracer_set_warning_func (tracer, on_warning, &warnings);

@@ -510,6 +510,309 @@ pl_json_append_string (GString    *out,
   set_end (out, o);
 }
 
+/* Octets pl_display_text_from_octets() shows as they are (printable ASCII and TAB), and JSON too but TAB, '"' and '\\'. */
+static const guint8 display_plain[256] = {
+  ['\t'] = 1,
+  [0x20] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+  1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+  1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+  1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+  1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+  1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x7f is not */
+};
+
+/*
+ * The escape for @data[*@i] inside a run, when it has one there: TAB,
+ * '"' and '\\' (plain in the display text, escaped in JSON), and a line
+ * end that is not the last and begins no line to unstuff (shown as '\n',
+ * written "\n"). Moves *@i past what it took and returns the second
+ * character of the escape, or 0 when the run ends here (the caller then
+ * applies the display text's other rules).
+ */
+static inline char
+display_run_escape (const guint8 *data,
+                    gsize        *i,
+                    gsize         len,
+                    gboolean      unstuff_dots)
+{
+  gsize k = *i;
+
+  switch (data[k])
+    {
+    case '\t': *i = k + 1; return 't';
+    case '"':  *i = k + 1; return '"';
+    case '\\': *i = k + 1; return '\\';
+    case '\n':
+      if (k + 1 < len && !(unstuff_dots && data[k + 1] == '.'))
+        {
+          *i = k + 1;
+          return 'n';
+        }
+      return 0;
+    case '\r':
+      if (k + 2 < len && data[k + 1] == '\n' && !(unstuff_dots && data[k + 2] == '.'))
+        {
+          *i = k + 2;
+          return 'n';
+        }
+      return 0;
+    default:
+      return 0;
+    }
+}
+
+/*
+ * Writes to @o the run of @data from *@i that the display text shows as
+ * it is, JSON-escaped, and returns the end of what it wrote: sixteen
+ * octets a turn (SSE2), each sixteen stored before it is known how many
+ * belong to the run, so @o needs RUN_SLACK octets of room beyond the worst
+ * case (two characters an octet).
+ */
+static inline char *
+copy_display_json_run (char         *o,
+                       const guint8 *data,
+                       gsize        *i,
+                       gsize         len,
+                       gboolean      unstuff_dots)
+{
+  gsize k = *i;
+  char e;
+
+#if defined(__SSE2__)
+  const __m128i below = _mm_set1_epi8 (0x20);
+  const __m128i del = _mm_set1_epi8 (0x7f);
+  const __m128i quote = _mm_set1_epi8 ('"');
+  const __m128i backslash = _mm_set1_epi8 ('\\');
+
+  while (k + 16 <= len)
+    {
+      __m128i x = _mm_loadu_si128 ((const __m128i *) (data + k));
+      /* Signed: octets 0x80 and above are negative, so "below 0x20" takes them in too. */
+      __m128i hit = _mm_or_si128 (_mm_or_si128 (_mm_cmplt_epi8 (x, below), _mm_cmpeq_epi8 (x, del)),
+                                  _mm_or_si128 (_mm_cmpeq_epi8 (x, quote), _mm_cmpeq_epi8 (x, backslash)));
+      unsigned mask = (unsigned) _mm_movemask_epi8 (hit);
+
+      _mm_storeu_si128 ((__m128i *) o, x);
+      if (mask == 0)
+        {
+          k += 16;
+          o += 16;
+          continue;
+        }
+      mask = (unsigned) __builtin_ctz (mask);
+      k += mask;
+      o += mask;
+      e = display_run_escape (data, &k, len, unstuff_dots);
+      if (e == 0)
+        {
+          *i = k;
+          return o;
+        }
+      o[0] = '\\';
+      o[1] = e;
+      o += 2;
+    }
+#endif
+  while (k < len)
+    {
+      guint8 c = data[k];
+
+      if (display_plain[c] && c != '\t' && c != '"' && c != '\\')
+        {
+          *o++ = (char) c;
+          k++;
+          continue;
+        }
+      e = display_run_escape (data, &k, len, unstuff_dots);
+      if (e == 0)
+        break;
+      o[0] = '\\';
+      o[1] = e;
+      o += 2;
+    }
+  *i = k;
+  return o;
+}
+
+#if defined(HAVE_BASE64_SSSE3)
+/*
+ * copy_display_json_run() thirty-two octets a turn (AVX2), the rest (under
+ * thirty-two) by it: a text's runs are its lines, forty octets or so in
+ * mail, two or three turns of sixteen each otherwise. Its stores stay
+ * within the room the caller reserved: at least thirty-two octets are left
+ * to read at each, and two characters an octet were reserved for them.
+ * pl_json_append_display_text() asks the CPU first.
+ */
+__attribute__ ((target ("avx2"))) static char *
+copy_display_json_run_avx2 (char         *o,
+                            const guint8 *data,
+                            gsize        *i,
+                            gsize         len,
+                            gboolean      unstuff_dots)
+{
+  const __m256i below = _mm256_set1_epi8 (0x20);
+  const __m256i del = _mm256_set1_epi8 (0x7f);
+  const __m256i quote = _mm256_set1_epi8 ('"');
+  const __m256i backslash = _mm256_set1_epi8 ('\\');
+  gsize k = *i;
+
+  while (k + 32 <= len)
+    {
+      __m256i x = _mm256_loadu_si256 ((const __m256i *) (data + k));
+      /* Signed: octets 0x80 and above are negative, so "below 0x20" takes them in too. */
+      __m256i hit = _mm256_or_si256 (_mm256_or_si256 (_mm256_cmpgt_epi8 (below, x), _mm256_cmpeq_epi8 (x, del)),
+                                     _mm256_or_si256 (_mm256_cmpeq_epi8 (x, quote), _mm256_cmpeq_epi8 (x, backslash)));
+      guint32 mask = (guint32) _mm256_movemask_epi8 (hit);
+      char e;
+
+      _mm256_storeu_si256 ((__m256i *) o, x);
+      if (mask == 0)
+        {
+          k += 32;
+          o += 32;
+          continue;
+        }
+      mask = (guint32) __builtin_ctz (mask);
+      k += mask;
+      o += mask;
+      e = display_run_escape (data, &k, len, unstuff_dots);
+      if (e == 0)
+        {
+          *i = k;
+          return o;
+        }
+      o[0] = '\\';
+      o[1] = e;
+      o += 2;
+    }
+  *i = k;
+  return copy_display_json_run (o, data, i, len, unstuff_dots);
+}
+#endif
+
+/*
+ * pl_json_append_display_text:
+ * Appends what pl_json_append_string (@out, pl_display_text_from_octets
+ * (@data, @len, @unstuff_dots), -1) appends, octet for octet, in one pass
+ * over the octets and without the text being made: the display text's
+ * rules (CRLF and bare LF end lines, joined by '\n', the last dropped; a
+ * NUL shown as U+2400, other control characters but TAB and octets that
+ * are not UTF-8 as U+FFFD; with @unstuff_dots, a leading '.' doubled for
+ * transparency, RFC 5321 4.5.2 and RFC 1939 3, shown once) with JSON's
+ * escapes (RFC 8259 section 7) applied as it goes. Such a text holds no
+ * control character but '\n' and TAB, so no "\u00XX" is ever written.
+ */
+void
+pl_json_append_display_text (GString      *out,
+                             const guint8 *data,
+                             gsize         len,
+                             gboolean      unstuff_dots)
+{
+  gboolean at_line_start = TRUE;
+  gsize i = 0;
+  char *o;
+#if defined(HAVE_BASE64_SSSE3)
+  gboolean avx2 = len >= 64 && __builtin_cpu_supports ("avx2");
+#endif
+
+  g_return_if_fail (out != NULL);
+  g_return_if_fail (data != NULL || len == 0);
+
+  /* Two characters an octet at most, but for the three-octet replacements, which reserve again. */
+  o = reserve (out, 2 * len + 2 + RUN_SLACK);
+  *o++ = '"';
+  while (i < len)
+    {
+      guint8 c = data[i];
+
+      if (at_line_start && unstuff_dots && c == '.' && i + 1 < len && data[i + 1] == '.')
+        {
+          i++;
+          c = data[i];
+        }
+      at_line_start = FALSE;
+      if (display_plain[c])
+        {
+#if defined(HAVE_BASE64_SSSE3)
+          if (avx2)
+            o = copy_display_json_run_avx2 (o, data, &i, len, unstuff_dots);
+          else
+#endif
+            o = copy_display_json_run (o, data, &i, len, unstuff_dots);
+          /* The run stopped at an octet display_run_escape() did not take: a line end, a control, not ASCII. */
+          if (i == len)
+            break;
+          c = data[i];
+          if (display_plain[c])
+            continue;
+        }
+      if (c == '\r' && i + 1 < len && data[i + 1] == '\n')
+        {
+          i += 2;
+          if (i < len)
+            {
+              *o++ = '\\';
+              *o++ = 'n';
+            }
+          at_line_start = TRUE;
+          continue;
+        }
+      if (c == '\n')
+        {
+          i++;
+          if (i < len)
+            {
+              *o++ = '\\';
+              *o++ = 'n';
+            }
+          at_line_start = TRUE;
+          continue;
+        }
+      if (c < 0x80)
+        {
+          /* NUL as U+2400 SYMBOL FOR NULL; every other control character (a lone CR too) and DEL as U+FFFD. */
+          set_end (out, o);
+          o = reserve (out, 3 + 2 * (len - i) + 1 + RUN_SLACK);
+          memcpy (o, c == 0 ? "\xe2\x90\x80" : "\xef\xbf\xbd", 3);
+          o += 3;
+          i++;
+          continue;
+        }
+      {
+        /* A run of non-ASCII octets: the valid UTF-8 as it is, each other octet as U+FFFD. */
+        const char *start = (const char *) data + i;
+        gsize run = 0;
+        const char *end;
+
+        while (i + run < len && data[i + run] >= 0x80)
+          run++;
+        i += run;
+        while (run > 0)
+          {
+            gsize good;
+
+            if (g_utf8_validate_len (start, run, &end))
+              end = start + run;
+            good = (gsize) (end - start);
+            memcpy (o, start, good);
+            o += good;
+            start += good;
+            run -= good;
+            if (run == 0)
+              break;
+            set_end (out, o);
+            o = reserve (out, 3 + 2 * (len - i + run) + 1 + RUN_SLACK);
+            memcpy (o, "\xef\xbf\xbd", 3);
+            o += 3;
+            start++;
+            run--;
+          }
+      }
+    }
+  *o++ = '"';
+  set_end (out, o);
+}
+
 /* ,"NAME":"VALUE" when there is a value; @name is a literal. */
 #define append_field(out, name, value) append_field_len ((out), ",\"" name "\":", sizeof (",\"" name "\":") - 1, (value))
 
@@ -545,9 +848,14 @@ pl_jsonl_append_session (GString         *out,
   put (out, "}\n");
 }
 
-void
-pl_jsonl_append_event (GString       *out,
-                       const PlEvent *event)
+/* No text is made from the octets: the event's own is written. */
+#define TEXT_AS_IS (-1)
+
+/* pl_jsonl_append_event(), its "text" the event's own or (@text_from_octets 0 or 1: unstuffed) made from its octets. */
+static void
+append_event (GString       *out,
+              const PlEvent *event,
+              int            text_from_octets)
 {
   const char *kind;
   char *o;
@@ -582,7 +890,16 @@ pl_jsonl_append_event (GString       *out,
   append_field (out, "verb", event->verb);
   append_field (out, "args", event->args);
   append_field (out, "status", event->status);
-  append_field (out, "text", event->text);
+  if (text_from_octets != TEXT_AS_IS)
+    {
+      gsize len = 0;
+      const guint8 *data = pl_event_get_data (event, &len);
+
+      put (out, ",\"text\":");
+      pl_json_append_display_text (out, data, len, text_from_octets != 0);
+    }
+  else
+    append_field (out, "text", event->text);
   if (event->octets != NULL)
     {
       gsize len;
@@ -596,6 +913,36 @@ pl_jsonl_append_event (GString       *out,
       return;
     }
   put (out, "}\n");
+}
+
+void
+pl_jsonl_append_event (GString       *out,
+                       const PlEvent *event)
+{
+  append_event (out, event, TEXT_AS_IS);
+}
+
+/*
+ * pl_jsonl_append_event_text_from_octets:
+ * As pl_jsonl_append_event(), but its "text" is the display text of its
+ * octets (pl_display_text_from_octets(), dots unstuffed with
+ * @unstuff_dots), whatever event->text holds: for an event whose text was
+ * left to make, written straight from the octets, never made.
+ */
+void
+pl_jsonl_append_event_text_from_octets (GString       *out,
+                                        const PlEvent *event,
+                                        gboolean       unstuff_dots)
+{
+  g_return_if_fail (out != NULL);
+  g_return_if_fail (event != NULL);
+
+  if (event->kind == PL_EVENT_NOTE)
+    {
+      append_event (out, event, TEXT_AS_IS);
+      return;
+    }
+  append_event (out, event, unstuff_dots ? 1 : 0);
 }
 
 void

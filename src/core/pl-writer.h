@@ -44,6 +44,19 @@ void pl_jsonl_append_end     (GString         *out,
 void pl_json_append_string   (GString         *out,
                               const char      *text,
                               gssize           len);
+/*
+ * What pl_json_append_string() appends for pl_display_text_from_octets
+ * (@data, @len, @unstuff_dots), in one pass, the text never made (RFC 8259
+ * section 7; RFC 5321 4.5.2 and RFC 1939 3 for the dots).
+ */
+void pl_json_append_display_text (GString      *out,
+                                  const guint8 *data,
+                                  gsize         len,
+                                  gboolean      unstuff_dots);
+/* pl_jsonl_append_event() with the event's "text" made from its octets as above (not a note's). */
+void pl_jsonl_append_event_text_from_octets (GString       *out,
+                                             const PlEvent *event,
+                                             gboolean       unstuff_dots);
 
 /*
  * A writer attached to a trace prints each session and event as it is added,

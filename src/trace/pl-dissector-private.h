@@ -34,6 +34,12 @@ typedef struct {
   gboolean       gap_pending;  /* a gap came and no whole line has been read since */
   gboolean       first_after_gap; /* the line pl_stream_next_line() returned last began right after a gap */
 
+  /* How long the unit being gathered says it is (pl_stream_expect()), and the room known to be in @pending. */
+  guint64        expect;
+  gsize          capacity;
+  gboolean       regrow;       /* a long unit took the buffer: the next starts at PENDING_KEEP */
+  gsize          max_unit;     /* the dissector's: no more room than this is made on a unit's word */
+
   /* pl_dissector_defer_text(): the last event taken, if its text is still to make, and how. */
   gboolean       defer_text;
   PlEvent       *untexted;
@@ -127,6 +133,14 @@ PlLineResult  pl_stream_next_line          (PlDissector  *self,
 void          pl_stream_skip_body_lines    (PlDissector  *self,
                                             PlStream     *stream);
 /* Takes up to @want octets of the chunk into the unit; returns how many. */
+/*
+ * The unit being read is said to be @unit_len octets long in all (by a
+ * count: SMTP's SIZE=, RFC 1870; POP3's "+OK n octets"): a hint, so that
+ * room for it is made at once when it is gathered (never past max_unit).
+ * pl_stream_take() gives it itself.
+ */
+void          pl_stream_expect             (PlStream     *stream,
+                                            guint64       unit_len);
 gsize         pl_stream_take               (PlStream     *stream,
                                             guint64       want);
 /* Takes the rest of the chunk into the unit. */

@@ -16,6 +16,8 @@
  * unit, often a short one, doubled several times a body).
  */
 #define PENDING_KEEP (64 * 1024)
+/* A unit gathered this short is copied out of @pending, which keeps its buffer. */
+#define PENDING_COPY_MAX (16 * 1024)
 
 /* The protocol nobody recognised: octets shown as they come. */
 static void
@@ -46,6 +48,56 @@ class_for (PlProtocol protocol)
     }
 }
 
+/*
+ * Appends to the unit gathered in @pending. When it must grow and the
+ * protocol said how long the unit is (pl_stream_expect()), room for all of
+ * it is made at once: doubling as it grows would copy a big message about
+ * once more (each move of the buffer copies what it holds), and this
+ * copy is in the thread that reads the capture, the busier one. Room is
+ * made only once the unit is really gathered past PENDING_KEEP, and never
+ * more than max_unit, whatever the unit claimed.
+ */
+static void
+pending_append (PlStream     *s,
+                const guint8 *data,
+                gsize         n)
+{
+  gsize need = s->pending->len + n;
+
+  if (need > s->capacity)
+    {
+      gsize room = need;
+      guint len = s->pending->len;
+      GByteArray *grown;
+
+      if (s->expect > need)
+        room = (gsize) MIN (s->expect, (guint64) MAX (s->max_unit, need));
+      else if (s->regrow)
+        room = MAX (need, PENDING_KEEP);
+      s->regrow = FALSE;
+      /* What GArray allocates anyway: a power of two (so a unit that says nothing still grows by doubling). */
+      room = (gsize) 1 << g_bit_storage (MAX (room, 64) - 1);
+      /*
+       * A new buffer and what the unit has so far copied into it: realloc()
+       * would copy the whole of the old buffer (up to PENDING_KEEP), not
+       * just the octets in use, when it cannot grow it where it is.
+       */
+      grown = g_byte_array_sized_new ((guint) room);
+      g_byte_array_append (grown, s->pending->data, len);
+      g_byte_array_unref (s->pending);
+      s->pending = grown;
+      s->capacity = room;
+    }
+  g_byte_array_append (s->pending, data, (guint) n);
+}
+
+void
+pl_stream_expect (PlStream *s,
+                  guint64   unit_len)
+{
+  s->expect = unit_len;
+}
+
 static void
 stream_init (PlStream    *stream,
              PlDirection  dir)
@@ -53,6 +105,7 @@ stream_init (PlStream    *stream,
   memset (stream, 0, sizeof *stream);
   stream->dir = dir;
   stream->pending = g_byte_array_new ();
+  stream->max_unit = PL_DISSECTOR_DEFAULT_MAX_UNIT;
 }
 
 PlDissector *
@@ -104,6 +157,8 @@ pl_dissector_set_max_unit (PlDissector *self,
 {
   g_return_if_fail (self != NULL);
   self->max_unit = MAX (max_unit, 64);
+  self->client.max_unit = self->max_unit;
+  self->server.max_unit = self->max_unit;
   self->max_line = MIN (MAX_LINE, self->max_unit);
 }
 
@@ -168,7 +223,7 @@ pl_stream_next_line (PlDissector   *self,
   if (s->line_start < s->pending->len)
     {
       /* The line began in an earlier chunk: gather the unit so the line is in one piece. */
-      g_byte_array_append (s->pending, s->chunk + s->unit_start, (guint) (end - s->unit_start));
+      pending_append (s, s->chunk + s->unit_start, end - s->unit_start);
       s->unit_start = end;
       s->pos = end;
       *line = s->pending->data + s->line_start;
@@ -245,6 +300,9 @@ pl_stream_take (PlStream *s,
   gsize avail = s->chunk_len - s->pos;
   gsize k = want < avail ? (gsize) want : avail;
 
+  /* Counted octets (a literal, a Content-Length, BDAT) that go on past this chunk: the unit's length is known. */
+  if (want > avail)
+    pl_stream_expect (s, pl_stream_unit_len (s) + want);
   s->pos += k;
   s->line_start = pl_stream_unit_len (s);
   return k;
@@ -256,16 +314,33 @@ pl_stream_take_all (PlStream *s)
   pl_stream_take (s, G_MAXUINT64);
 }
 
-/* The whole of @pending as GBytes, its buffer cut to its length (in place: no copy); @pending starts again. */
+/*
+ * The whole of @pending as GBytes. A short unit (a reply that came in two
+ * segments) is copied out and the buffer stays for the next; a long one
+ * takes the buffer with it, cut to its length (in place: no copy), and the
+ * stream's next gathered unit gets a new one (pending_append()). Either
+ * way no buffer is allocated here: a new PENDING_KEEP buffer for every
+ * unit, most of them never gathered, was a large allocation a unit in the
+ * reading thread (and glibc tidies its small free lists before each).
+ */
 static GBytes *
 steal_pending (PlStream *s)
 {
-  gsize len = 0;
-  guint8 *data = g_byte_array_steal (s->pending, &len);
-  guint keep = PENDING_KEEP;
+  gsize len = s->pending->len;
+  guint8 *data;
 
-  g_byte_array_unref (s->pending);
-  s->pending = g_byte_array_sized_new (keep);
+  s->expect = 0;
+  if (len <= PENDING_COPY_MAX)
+    {
+      GBytes *bytes = g_bytes_new (s->pending->data, len);
+
+      g_byte_array_set_size (s->pending, 0);
+      return bytes;
+    }
+  data = g_byte_array_steal (s->pending, &len);
+  /* The array is empty and holds no buffer now. */
+  s->capacity = 0;
+  s->regrow = TRUE;
   return g_bytes_new_take (g_realloc (data, MAX (len, 1)), len);
 }
 
@@ -292,10 +367,11 @@ take_unit_bytes (PlStream *s,
     {
       gsize from_chunk = upto - s->pending->len;
 
-      g_byte_array_append (s->pending, s->chunk + s->unit_start, (guint) from_chunk);
+      pending_append (s, s->chunk + s->unit_start, from_chunk);
       s->unit_start += from_chunk;
       bytes = steal_pending (s);
     }
+  s->expect = 0;
   return bytes;
 }
 
@@ -395,6 +471,7 @@ pl_stream_take_unit_event (PlStream    *s,
       text = pl_display_text_from_octets (octets, len, unstuff_dots);
     event = pl_event_new_unit (kind, s->dir, octets, len, text, status, verb, verb != NULL ? args : NULL);
     s->unit_start += len;
+    s->expect = 0;
     if (s->defer_text)
       {
         s->untexted = event;
@@ -456,7 +533,7 @@ static void
 stream_save (PlStream *s)
 {
   if (s->chunk != NULL && s->unit_start < s->chunk_len)
-    g_byte_array_append (s->pending, s->chunk + s->unit_start, (guint) (s->chunk_len - s->unit_start));
+    pending_append (s, s->chunk + s->unit_start, s->chunk_len - s->unit_start);
   s->chunk = NULL;
   s->chunk_len = 0;
   s->unit_start = 0;

@@ -6,6 +6,7 @@
 
 #include <string.h>
 
+#include <arpa/inet.h>
 #include <gio/gio.h>
 
 /*
@@ -384,14 +385,47 @@ pl_endpoint_to_string (guint8        family,
                        const guint8 *address,
                        guint16       port)
 {
-  g_autoptr(GInetAddress) inet = NULL;
-  g_autofree char *text = NULL;
+  char text[INET6_ADDRSTRLEN];
+  char digits[6];
+  gsize n = sizeof digits;
 
-  inet = g_inet_address_new_from_bytes (address, family == 6 ? G_SOCKET_FAMILY_IPV6 : G_SOCKET_FAMILY_IPV4);
-  text = g_inet_address_to_string (inet);
+  if (family != 6)
+    {
+      /* Dotted decimal, as inet_ntop() writes it (which takes a sprintf() an octet). */
+      char *o = text;
+
+      for (guint k = 0; k < 4; k++)
+        {
+          guint v = address[k];
+
+          if (k > 0)
+            *o++ = '.';
+          if (v >= 100)
+            *o++ = (char) ('0' + v / 100);
+          if (v >= 10)
+            *o++ = (char) ('0' + v / 10 % 10);
+          *o++ = (char) ('0' + v % 10);
+        }
+      *o = '\0';
+    }
+  /* inet_ntop() is what g_inet_address_to_string() calls, without an object made and a printf each session. */
+  else if (inet_ntop (AF_INET6, address, text, sizeof text) == NULL)
+    {
+      g_autoptr(GInetAddress) inet = g_inet_address_new_from_bytes (address, G_SOCKET_FAMILY_IPV6);
+      g_autofree char *made = g_inet_address_to_string (inet);
+
+      return g_strdup_printf ("[%s]:%u", made, port);
+    }
+  digits[--n] = '\0';
+  do
+    {
+      digits[--n] = (char) ('0' + port % 10);
+      port /= 10;
+    }
+  while (port > 0);
   if (family == 6)
-    return g_strdup_printf ("[%s]:%u", text, port);
-  return g_strdup_printf ("%s:%u", text, port);
+    return g_strconcat ("[", text, "]:", digits + n, NULL);
+  return g_strconcat (text, ":", digits + n, NULL);
 }
 
 char *

@@ -14,7 +14,6 @@
 #include <gio/gio.h>
 #include <netinet/in.h>
 #include <pcap/pcap.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
@@ -49,28 +48,61 @@ typedef struct {
 
 /*
  * The direct reader of a pcap file (not pcapng, not a pipe): its records
- * are handed out from a window of the file mapped into memory (mmap), with
- * no copy at all: not into a stdio buffer, not into libpcap's packet
- * buffer. The window moves on as the records are read, so only its size
- * counts in the memory used, whatever the file's. It takes
- * only records libpcap would hand out as they are (the file's byte order,
- * caplen within snaplen, len and 256 KiB); at the first other record, and
- * at the end of the file, libpcap takes over at that record's offset (a new
- * pcap_t reads the file header, then the rest), so every message about a
- * damaged record, and the end, is libpcap's as before.
+ * are read with pread() into a few buffers, reused from start to end, and
+ * handed out from there: no stdio buffer, no copy into libpcap's packet
+ * buffer, and only the buffers count in the memory used, whatever the
+ * file's size. A thread of its own reads the next buffer while this one
+ * hands out the records of the last: copying the file from the page cache
+ * was a quarter of the time of the thread that reads, reassembles and
+ * dissects, the busier of the tracer's two. Not mmap(): a file cut short
+ * while it is read (a capture being rotated, a full disk) would kill the
+ * process with SIGBUS on the pages past its new end; pread() just returns
+ * less. It takes only records libpcap would hand out as they are (the
+ * file's byte order, caplen within snaplen, len and 256 KiB); at the first
+ * other record, and at the end of the file (whole or cut short), libpcap
+ * takes over at that record's offset (a new pcap_t reads the file header,
+ * then the rest), so every message about a damaged record, and the end, is
+ * libpcap's as before.
  */
-#define DIRECT_WINDOW (8 * 1024 * 1024)
+#define DIRECT_BUFFER   (1024 * 1024)
+/* Room before a buffer's octets for the start of a record the one before it holds: a record of the largest. */
+#define DIRECT_HEADROOM (MAX_SNAPLEN + 16)
+#define DIRECT_SLOTS    3
+
+typedef enum {
+  SLOT_FREE,         /* the read-ahead thread may fill it */
+  SLOT_FILLED,       /* read, not yet handed out */
+  SLOT_IN_USE,       /* its records are being handed out */
+} SlotState;
 
 typedef struct {
-  int       fd;
-  guint8   *buf;           /* the window mapped, or NULL */
-  gsize     start;         /* the next record, in @buf */
-  gsize     end;           /* how much of the file @buf shows */
-  guint64   buf_offset;    /* file offset of buf[0] */
-  guint64   file_size;     /* when it was opened: what grows later is libpcap's to read */
-  guint32   snapshot;
-  gboolean  nsec;
-  guint8    header[PCAP_HEADER];
+  guint8    *mem;    /* DIRECT_HEADROOM, then DIRECT_BUFFER octets of the file */
+  gsize      len;    /* octets read after the headroom */
+  gboolean   end;    /* nothing follows: the read met the end of the file (or failed) */
+  SlotState  state;
+} Slot;
+
+typedef struct {
+  int        fd;
+  guint32    snapshot;
+  gboolean   nsec;
+  guint8     header[PCAP_HEADER];
+
+  /* What the read-ahead thread shares with this one, under @lock. */
+  GThread   *thread;
+  GMutex     lock;
+  GCond      cond;
+  Slot       slots[DIRECT_SLOTS];
+  gboolean   quit;
+
+  /* This thread's: the records being handed out. */
+  guint      take;           /* the slot to take next */
+  Slot      *cur;            /* the slot in use, or NULL */
+  gboolean   eof;            /* the slot in use is the last */
+  const guint8 *buf;
+  gsize      start;          /* the next record, in @buf */
+  gsize      end;            /* how much of @buf holds the file */
+  guint64    buf_offset;     /* file offset of buf[0] */
 } Direct;
 
 struct _PlPcapSource
@@ -479,16 +511,120 @@ pl_pcap_source_open_live (const char           *interface,
   return g_steal_pointer (&self);
 }
 
+/* The read-ahead thread: fills the slots in turn, from the first record on, until the end of the file. */
+static gpointer
+direct_read_ahead (gpointer data)
+{
+  Direct *d = data;
+  guint64 offset = PCAP_HEADER;
+
+  for (guint i = 0; ; i = (i + 1) % DIRECT_SLOTS)
+    {
+      Slot *slot = &d->slots[i];
+      gsize got = 0;
+      gboolean end = FALSE;
+
+      gboolean quit;
+
+      g_mutex_lock (&d->lock);
+      while (slot->state != SLOT_FREE && !d->quit)
+        g_cond_wait (&d->cond, &d->lock);
+      quit = d->quit;
+      g_mutex_unlock (&d->lock);
+      if (quit)
+        return NULL;
+      /* Unlocked: nobody else touches a free slot. */
+      while (got < DIRECT_BUFFER)
+        {
+          ssize_t n = pread (d->fd, slot->mem + DIRECT_HEADROOM + got, DIRECT_BUFFER - got, (off_t) (offset + got));
+
+          if (n < 0 && errno == EINTR)
+            continue;
+          if (n <= 0)
+            {
+              /* The end of the file, or an error libpcap will meet and name at the record's offset. */
+              end = TRUE;
+              break;
+            }
+          got += (gsize) n;
+        }
+      offset += got;
+      g_mutex_lock (&d->lock);
+      slot->len = got;
+      slot->end = end;
+      slot->state = SLOT_FILLED;
+      g_cond_broadcast (&d->cond);
+      g_mutex_unlock (&d->lock);
+      if (end)
+        return NULL;
+    }
+}
+
+/* The read-ahead thread ends (if it has not yet): nothing reads @d->fd but this thread from here on. */
+static void
+direct_stop (Direct *d)
+{
+  if (d->thread == NULL)
+    return;
+  g_mutex_lock (&d->lock);
+  d->quit = TRUE;
+  g_cond_broadcast (&d->cond);
+  g_mutex_unlock (&d->lock);
+  g_thread_join (g_steal_pointer (&d->thread));
+}
+
 static void
 direct_free (Direct *d)
 {
   if (d == NULL)
     return;
+  direct_stop (d);
+  g_mutex_clear (&d->lock);
+  g_cond_clear (&d->cond);
+  for (guint i = 0; i < DIRECT_SLOTS; i++)
+    g_free (d->slots[i].mem);
   if (d->fd >= 0)
     close (d->fd);
-  if (d->buf != NULL)
-    munmap (d->buf, d->end);
   g_free (d);
+}
+
+/*
+ * The next buffer of the file, the @tail octets left at the end of the one
+ * in use (the start of a record) moved in front of it: FALSE when there is
+ * none (the one in use met the end).
+ */
+static gboolean
+direct_next_buffer (Direct *d,
+                    gsize   tail)
+{
+  Slot *next;
+
+  if (d->eof)
+    return FALSE;
+  next = &d->slots[d->take];
+  g_mutex_lock (&d->lock);
+  while (next->state != SLOT_FILLED)
+    g_cond_wait (&d->cond, &d->lock);
+  g_mutex_unlock (&d->lock);
+  /* Both slots are this thread's until the one in use is given back. */
+  if (tail > 0)
+    memcpy (next->mem + DIRECT_HEADROOM - tail, d->buf + d->start, tail);
+  g_mutex_lock (&d->lock);
+  if (d->cur != NULL)
+    {
+      d->cur->state = SLOT_FREE;
+      g_cond_broadcast (&d->cond);
+    }
+  next->state = SLOT_IN_USE;
+  g_mutex_unlock (&d->lock);
+  d->cur = next;
+  d->take = (d->take + 1) % DIRECT_SLOTS;
+  d->eof = next->end;
+  d->buf_offset += d->start;
+  d->buf = next->mem + DIRECT_HEADROOM - tail;
+  d->start = 0;
+  d->end = tail + next->len;
+  return TRUE;
 }
 
 /*
@@ -522,10 +658,18 @@ direct_start (PlPcapSource *self)
   d->buf = NULL;
   d->start = d->end = 0;
   d->buf_offset = PCAP_HEADER;
-  d->file_size = (guint64) st.st_size;
   d->snapshot = (guint32) pcap_snapshot (self->pcap);
   d->nsec = magic == 0xa1b23c4d;
   memcpy (d->header, in->head, PCAP_HEADER);
+  g_mutex_init (&d->lock);
+  g_cond_init (&d->cond);
+  for (guint i = 0; i < DIRECT_SLOTS; i++)
+    d->slots[i].mem = g_malloc (DIRECT_HEADROOM + DIRECT_BUFFER);
+#if defined(POSIX_FADV_SEQUENTIAL)
+  /* Read front to back once: the kernel may read ahead further. */
+  posix_fadvise (fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+#endif
+  d->thread = g_thread_new ("pl-pcap-read", direct_read_ahead, d);
   self->direct = d;
 }
 
@@ -547,6 +691,7 @@ direct_hand_over (PlPcapSource  *self,
   pcap_t *pcap;
   FILE *file;
 
+  direct_stop (d);
   in->fd = d->fd;
   in->close_fd = TRUE;
   d->fd = -1;
@@ -599,34 +744,24 @@ direct_next (PlPcapSource  *self,
     memcpy (h, d->buf + d->start, 16);
   if (avail < 16 || avail - 16 < h[2])
     {
-      /* The window moves on to begin at the page of this record. */
-      guint64 base = offset & ~(guint64) (sysconf (_SC_PAGESIZE) - 1);
-      void *p = MAP_FAILED;
-
-      if (d->buf != NULL)
-        munmap (d->buf, d->end);
-      d->buf = NULL;
-      d->end = d->start = 0;
-      d->buf_offset = offset;
-      if (base < d->file_size)
+      /*
+       * The record is not all in the buffer: it goes on in the next, unless
+       * it is one libpcap must judge anyway (then at most a record of the
+       * largest is left here, which the next buffer's headroom holds).
+       */
+      if ((avail >= 16 && (h[2] > h[3] || h[2] > d->snapshot || h[2] > MAX_SNAPLEN))
+          || !direct_next_buffer (d, avail))
         {
-          gsize want = (gsize) MIN ((guint64) DIRECT_WINDOW, d->file_size - base);
-
-          p = mmap (NULL, want, PROT_READ, MAP_PRIVATE, d->fd, (off_t) base);
-          if (p != MAP_FAILED)
-            {
-              d->buf = p;
-              d->end = want;
-              d->buf_offset = base;
-              d->start = (gsize) (offset - base);
-            }
+          /* A record to judge, the end of the file, whole or cut short: libpcap says which. */
+          direct_hand_over (self, offset, error);
+          return FALSE;
         }
-      avail = d->end - d->start;
+      avail = d->end;
       if (avail >= 16)
-        memcpy (h, d->buf + d->start, 16);
+        memcpy (h, d->buf, 16);
       if (avail < 16 || avail - 16 < h[2])
         {
-          /* The end of the file, whole or cut short, or a record bigger than the window: libpcap says which. */
+          /* The end of the file, whole or cut short: libpcap says which. */
           direct_hand_over (self, offset, error);
           return FALSE;
         }

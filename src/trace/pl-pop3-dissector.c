@@ -207,6 +207,25 @@ is_reply_status (const guint8 *line,
   return status == PL_POP3_STATUS_OK || status == PL_POP3_STATUS_ERR;
 }
 
+/* RFC 1939 section 7 (RETR): "+OK n octets", the message's size; 0 when the line does not say it so. */
+static guint64
+octets_said (const guint8 *line,
+             gsize         len)
+{
+  gsize i = 4;
+  guint64 n = 0;
+
+  if (len < 4 || memcmp (line, "+OK ", 4) != 0)
+    return 0;
+  if (i >= len || !g_ascii_isdigit (line[i]))
+    return 0;
+  for (; i < len && g_ascii_isdigit (line[i]) && n < G_MAXUINT32; i++)
+    n = n * 10 + (guint64) (line[i] - '0');
+  if (len - i >= 7 && g_ascii_strncasecmp ((const char *) line + i, " octets", 7) == 0)
+    return n;
+  return 0;
+}
+
 /* The first line of a reply, whose unit begins with it. */
 static void
 status_line (PlPop3Dissector *self,
@@ -246,6 +265,11 @@ status_line (PlPop3Dissector *self,
     }
   if ((asked & ASKED_MULTILINE) && status == PL_POP3_STATUS_OK)
     {
+      guint64 size = octets_said (line, pl_line_content_len (line, len));
+
+      /* The body's size, as RETR's "+OK n octets" says it (dot-stuffing makes it a little longer). */
+      if (size > 0)
+        pl_stream_expect (s, pl_stream_unit_len (s) + size + size / 32 + 64);
       self->server_mode = SERVER_BODY;   /* RFC 1939 section 3: up to the line "." */
       return;
     }

@@ -35,7 +35,18 @@ typedef struct {
   guint64      chunk_left;
   gboolean     sasl;          /* the client's lines are SASL responses (RFC 4954 section 4) */
   gboolean     data_part;     /* a DATA body was cut at max_unit: parts follow */
+  guint64      mail_size;     /* MAIL's SIZE= (RFC 1870), 0 when not given: a hint of how long the message is */
 } PlSmtpDissector;
+
+/* RFC 1870 section 6: MAIL FROM:<...> SIZE=n, the message's size in octets (a hint only: it may lie). */
+static guint64
+mail_size_param (const char *args)
+{
+  for (const char *p = args; (p = strchr (p, ' ')) != NULL; p++)
+    if (g_ascii_strncasecmp (p + 1, "SIZE=", 5) == 0 && g_ascii_isdigit (p[6]))
+      return g_ascii_strtoull (p + 6, NULL, 10);
+  return 0;
+}
 
 static void
 push_waiting (PlSmtpDissector *self,
@@ -120,7 +131,12 @@ client_command (PlSmtpDissector *self,
       return;
     }
 
-  if (g_str_equal (verb, "AUTH"))
+  if (g_str_equal (verb, "MAIL"))
+    {
+      self->mail_size = mail_size_param (args);
+      push_waiting (self, ASKED_OTHER);
+    }
+  else if (g_str_equal (verb, "AUTH"))
     {
       g_auto(GStrv) words = g_strsplit (args, " ", -1);
 
@@ -137,6 +153,10 @@ client_command (PlSmtpDissector *self,
       /* RFC 5321 4.1.1.4: the client waits for 354, so what it sends next is the message. */
       self->client_mode = CLIENT_DATA;
       self->data_part = FALSE;
+      /* Dot-stuffing and the "." line make the body a little longer than the message. */
+      if (self->mail_size > 0)
+        pl_stream_expect (s, self->mail_size + self->mail_size / 32 + 64);
+      self->mail_size = 0;
       push_waiting (self, ASKED_DATA);
     }
   else if (g_str_equal (verb, "BDAT"))
@@ -205,6 +225,8 @@ client_step (PlSmtpDissector *self,
                 {
                   self->client_mode = CLIENT_COMMANDS;
                   emit_data_part (self, s, TRUE);
+                  /* The message as a whole gets a reply (the 250 or 5xx after "."), before any command after it. */
+                  push_waiting (self, ASKED_OTHER);
                   return;
                 }
               if (pl_stream_unit_len (s) >= d->max_unit)

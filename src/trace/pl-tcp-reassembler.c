@@ -483,8 +483,12 @@ pl_tcp_reassembler_add (PlTcpReassembler   *self,
 
   flow->pub.last_time = time;
   flow->seen = self->now;
-  g_queue_unlink (&self->open, &flow->link);
-  g_queue_push_tail_link (&self->open, &flow->link);
+  /* The most recently seen goes last (the quietest gives way first); it often is already. */
+  if (self->open.tail != &flow->link)
+    {
+      g_queue_unlink (&self->open, &flow->link);
+      g_queue_push_tail_link (&self->open, &flow->link);
+    }
 
   side = (flow->pub.port[0] == segment->src_port
           && memcmp (flow->pub.address[0], segment->src, segment->family == 6 ? 16 : 4) == 0) ? 0 : 1;

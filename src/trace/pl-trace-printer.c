@@ -24,6 +24,8 @@ struct _PlTracePrinter
   gboolean        failed;
   guint           n_sessions;
   GHashTable     *shown;      /* ids of open sessions whose header is out */
+  const PlEvent  *untexted;   /* the event about to be added whose text is to make (pl_trace_printer_expect_untexted()) */
+  gboolean        untexted_unstuff;
 };
 
 static void
@@ -91,15 +93,31 @@ on_event_added (PlSession *session,
                 gpointer   user_data)
 {
   PlTracePrinter *self = user_data;
+  gboolean untexted = event == self->untexted;
 
+  self->untexted = NULL;
   if (!wanted (self, session->id))
     return;
   show_header (self, session);
   set_origin (self, event->time);
   if (self->format == PL_WRITER_JSONL)
-    pl_jsonl_append_event (self->buffer, event);
+    {
+      if (untexted)
+        pl_jsonl_append_event_text_from_octets (self->buffer, event, self->untexted_unstuff);
+      else
+        pl_jsonl_append_event (self->buffer, event);
+    }
   else
-    pl_text_append_event (self->buffer, session, event, self->origin, self->flags);
+    {
+      if (untexted)
+        {
+          gsize len = 0;
+          const guint8 *data = pl_event_get_data (event, &len);
+
+          pl_event_take_text (event, pl_display_text_from_octets (data, len, self->untexted_unstuff));
+        }
+      pl_text_append_event (self->buffer, session, event, self->origin, self->flags);
+    }
   maybe_write (self);
 }
 
@@ -198,6 +216,19 @@ pl_trace_printer_flush (PlTracePrinter *self)
     }
   g_string_truncate (self->buffer, 0);
   return !self->failed;
+}
+
+void
+pl_trace_printer_expect_untexted (PlEvent  *event,
+                                  gboolean  unstuff_dots,
+                                  gpointer  printer)
+{
+  PlTracePrinter *self = printer;
+
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (event != NULL);
+  self->untexted = event;
+  self->untexted_unstuff = unstuff_dots;
 }
 
 guint

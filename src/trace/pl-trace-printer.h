@@ -29,6 +29,16 @@ void            pl_trace_printer_attach      (PlTracePrinter  *self,
                                               PlTrace         *trace);
 /* Writes out what is buffered; FALSE when the output failed (a closed pipe, a full disk). */
 gboolean        pl_trace_printer_flush       (PlTracePrinter  *self);
+/*
+ * A PlTracerUntextedFunc (pl_tracer_set_untexted_func(), @printer the
+ * printer): @event, added next, has its display text still to make; JSON
+ * Lines writes it straight from the octets (pl_jsonl_append_event_text_from_octets()),
+ * the text form makes it first. Only when the printer is the trace's only
+ * listener: nobody else sees the text.
+ */
+void            pl_trace_printer_expect_untexted (PlEvent     *event,
+                                                  gboolean     unstuff_dots,
+                                                  gpointer     printer);
 guint           pl_trace_printer_get_n_printed_sessions (PlTracePrinter *self);
 void            pl_trace_printer_free        (PlTracePrinter  *self);
 

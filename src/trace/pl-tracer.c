@@ -119,6 +119,8 @@ struct _PlTracer
 
   /* Threaded: the batch being filled here, and what the two threads share (under @lock). */
   gboolean             threaded;
+  PlTracerUntextedFunc untexted;
+  gpointer             untexted_data;
   Batch               *batch;
   GThread             *worker;
   GMutex               lock;
@@ -134,9 +136,11 @@ struct _PlTracer
 
 /* Does @op to the trace (in the second thread when threaded) and lets its refs go. */
 static void
-apply_op (PlTrace *trace,
-          Op      *op)
+apply_op (PlTracer *self,
+          Op       *op)
 {
+  PlTrace *trace = self->trace;
+
   switch (op->kind)
     {
     case OP_SESSION:
@@ -144,6 +148,13 @@ apply_op (PlTrace *trace,
       break;
     case OP_UNTEXTED:
     case OP_UNSTUFFED:
+      if (self->untexted != NULL)
+        {
+          /* The listener makes the text itself (pl_tracer_set_untexted_func()). */
+          self->untexted (op->event, op->kind == OP_UNSTUFFED, self->untexted_data);
+          pl_trace_add_event (trace, op->session, op->event);
+          break;
+        }
       {
         gsize len = 0;
         const guint8 *data = pl_event_get_data (op->event, &len);
@@ -203,7 +214,7 @@ worker_main (gpointer data)
         return NULL;
 
       for (guint i = 0; i < batch->ops->len; i++)
-        apply_op (self->trace, &g_array_index (batch->ops, Op, i));
+        apply_op (self, &g_array_index (batch->ops, Op, i));
       batch_free (batch);
 
       g_mutex_lock (&self->lock);
@@ -270,7 +281,7 @@ trace_op (PlTracer  *self,
 
   if (!self->threaded)
     {
-      apply_op (self->trace, &op);
+      apply_op (self, &op);
       return;
     }
   if (self->batch == NULL)
@@ -724,6 +735,16 @@ pl_tracer_set_threaded (PlTracer *self,
   g_return_if_fail (self != NULL);
   g_return_if_fail (self->worker == NULL);
   self->threaded = threaded;
+}
+
+void
+pl_tracer_set_untexted_func (PlTracer             *self,
+                             PlTracerUntextedFunc  func,
+                             gpointer              user_data)
+{
+  g_return_if_fail (self != NULL);
+  self->untexted = func;
+  self->untexted_data = user_data;
 }
 
 void

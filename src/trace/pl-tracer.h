@@ -53,6 +53,20 @@ void                 pl_tracer_set_show_unknown   (PlTracer             *self,
  */
 void                 pl_tracer_set_threaded       (PlTracer             *self,
                                                    gboolean              threaded);
+/*
+ * Threaded: an event whose display text the dissector left to make is
+ * handed to @func, in the second thread, just before it joins the trace,
+ * instead of its text being made there (event->text is "" then; it is
+ * pl_display_text_from_octets (its octets, @unstuff_dots)). For a trace
+ * whose only listener writes that text itself straight from the octets
+ * (pl_trace_printer_expect_untexted(): JSON Lines), so it is never made.
+ */
+typedef void (*PlTracerUntextedFunc)             (PlEvent              *event,
+                                                   gboolean              unstuff_dots,
+                                                   gpointer              user_data);
+void                 pl_tracer_set_untexted_func  (PlTracer             *self,
+                                                   PlTracerUntextedFunc  func,
+                                                   gpointer              user_data);
 /* See PlTcpReassembler and PL_DISSECTOR_DEFAULT_MAX_UNIT; 0 keeps a default. */
 void                 pl_tracer_set_limits         (PlTracer             *self,
                                                    gsize                 max_unit,

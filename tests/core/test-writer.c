@@ -327,6 +327,161 @@ test_writer_streams (void)
   free (buf);
 }
 
+/* What pl_json_append_display_text() must equal: the display text made, then escaped. */
+static char *
+reference_display_json (const guint8 *data,
+                        gsize         len,
+                        gboolean      unstuff_dots)
+{
+  g_autofree char *text = pl_display_text_from_octets (data, len, unstuff_dots);
+  GString *out = g_string_new (NULL);
+
+  pl_json_append_string (out, text, -1);
+  return g_string_free (out, FALSE);
+}
+
+static void
+assert_display_json (const guint8 *data,
+                     gsize         len,
+                     gboolean      unstuff_dots)
+{
+  g_autofree char *want = reference_display_json (data, len, unstuff_dots);
+  g_autoptr(GString) out = g_string_new ("x");
+
+  /* Appended after what is there, as in a line of JSON. */
+  pl_json_append_display_text (out, data, len, unstuff_dots);
+  g_assert_cmpuint (out->len, ==, 1 + strlen (want));
+  g_assert_cmpstr (out->str + 1, ==, want);
+  g_assert_cmpint (out->str[0], ==, 'x');
+}
+
+typedef struct {
+  const char *name;
+  const char *octets;
+  gsize       len;       /* 0: strlen */
+  gboolean    unstuff;
+  const char *json;
+} DisplayJsonCase;
+
+static const DisplayJsonCase display_json_cases[] = {
+  { "empty", "", 0, FALSE, "\"\"" },
+  { "crlf-ends", "EHLO a\r\n", 0, FALSE, "\"EHLO a\"" },
+  { "crlf-joins", "250-a\r\n250 b\r\n", 0, FALSE, "\"250-a\\n250 b\"" },
+  { "bare-lf", "a\nb\n", 0, FALSE, "\"a\\nb\"" },
+  { "lone-cr", "a\rb\r", 0, FALSE, "\"a\xef\xbf\xbd" "b\xef\xbf\xbd\"" },
+  { "cr-cr-lf", "a\r\r\nb", 0, FALSE, "\"a\xef\xbf\xbd\\nb\"" },
+  { "lf-lf", "\n\n\n", 0, FALSE, "\"\\n\\n\"" },
+  { "dot-stuffed", "..a\r\n..\r\n.b\r\n.\r\n", 0, TRUE, "\".a\\n.\\n.b\\n.\"" },
+  { "dot-stuffed-kept", "..a\r\n..\r\n", 0, FALSE, "\"..a\\n..\"" },
+  { "dot-after-bare-lf", "x\n..y", 0, TRUE, "\"x\\n.y\"" },
+  { "dot-pair-alone", "..", 0, TRUE, "\".\"" },
+  { "dots-mid-line", "a..b\r\n", 0, TRUE, "\"a..b\"" },
+  { "quote-backslash-tab", "say \"hi\"\t\\o/\r\n", 0, FALSE, "\"say \\\"hi\\\"\\t\\\\o/\"" },
+  { "nul", "a\0b", 3, FALSE, "\"a\xe2\x90\x80" "b\"" },
+  { "controls-and-del", "\x01\x1b\x7f", 0, FALSE, "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"" },
+  { "utf8", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 0, FALSE, "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"" },
+  { "invalid-utf8", "\xff\xc3\xa9\xc3", 0, FALSE, "\"\xef\xbf\xbd\xc3\xa9\xef\xbf\xbd\"" },
+  { "surrogate", "\xed\xa0\x80", 0, FALSE, "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"" },
+  { "long-plain-run", "0123456789abcdef0123456789abcdef\"0123456789abcdef\r\n0123456789abcdef\r\n", 0, TRUE,
+    "\"0123456789abcdef0123456789abcdef\\\"0123456789abcdef\\n0123456789abcdef\"" },
+};
+
+static void
+test_display_json_cases (void)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (display_json_cases); i++)
+    {
+      const DisplayJsonCase *dc = &display_json_cases[i];
+      gsize len = dc->len > 0 ? dc->len : strlen (dc->octets);
+      g_autoptr(GString) out = g_string_new (NULL);
+
+      g_test_message ("case %s", dc->name);
+      pl_json_append_display_text (out, (const guint8 *) dc->octets, len, dc->unstuff);
+      g_assert_cmpstr (out->str, ==, dc->json);
+      assert_display_json ((const guint8 *) dc->octets, len, dc->unstuff);
+    }
+}
+
+/* Pieces random inputs are made of: what mail has, and what the rules treat apart. */
+static const char *const display_pieces[] = {
+  "\r\n", "\r\n", "\n", "\r", ".", "..", "\r\n..", "\r\n.\r\n", "\n..", "\0", "\t", "\"", "\\", "\x7f",
+  "\x01", "\x1f", " ", "a", "Subject: hello", "0123456789abcdefghij", "\xc3\xa9", "\xe2\x82\xac",
+  "\xf0\x9f\x98\x80", "\xc3", "\xe2\x82", "\x80", "\xbf", "\xff", "\xfe", "\xc0\x80", "\xed\xa0\x80",
+  "\xf4\x90\x80\x80", "=?UTF-8?B?w6k=?=",
+};
+
+static void
+test_display_json_random (void)
+{
+  g_autoptr(GByteArray) data = g_byte_array_new ();
+
+  for (guint round = 0; round < 20000; round++)
+    {
+      guint pieces = (guint) g_test_rand_int_range (0, 40);
+
+      g_byte_array_set_size (data, 0);
+      for (guint k = 0; k < pieces; k++)
+        {
+          guint which = (guint) g_test_rand_int_range (0, G_N_ELEMENTS (display_pieces) + 1);
+
+          if (which == G_N_ELEMENTS (display_pieces))
+            {
+              /* Any octet at all. */
+              guint8 octet = (guint8) g_test_rand_int_range (0, 256);
+
+              g_byte_array_append (data, &octet, 1);
+            }
+          else
+            {
+              const char *piece = display_pieces[which];
+              /* "\0" is one octet, not none. */
+              gsize len = piece[0] == '\0' ? 1 : strlen (piece);
+
+              g_byte_array_append (data, (const guint8 *) piece, (guint) len);
+            }
+        }
+      assert_display_json (data->data, data->len, round % 2 == 0);
+      assert_display_json (data->data, data->len, round % 2 != 0);
+    }
+}
+
+/* Every start and end of a mixed text, so each piece meets each edge of a sixteen-octet turn. */
+static void
+test_display_json_every_slice (void)
+{
+  static const char text[] =
+    "..Dear Bob,\r\n..\r\nsay \"hi\" to\tC:\\mail\x01\r\n\xc3\xa9t\xc3\xa9 \xff\xe2\x82\r\n.\r\n"
+    "a bare\nline\rand the end\r\n..\r\n.\r\n";
+  gsize n = sizeof text - 1;
+
+  for (gsize from = 0; from <= n; from++)
+    for (gsize to = from; to <= n; to++)
+      {
+        assert_display_json ((const guint8 *) text + from, to - from, TRUE);
+        assert_display_json ((const guint8 *) text + from, to - from, FALSE);
+      }
+}
+
+/* An event whose text was left to make is written as if it had been made. */
+static void
+test_jsonl_event_text_from_octets (void)
+{
+  static const char body[] = "From: a\r\n\r\n..dot \"q\"\r\n\xff\r\n.\r\n";
+
+  for (int unstuff = 0; unstuff <= 1; unstuff++)
+    {
+      g_autoptr(PlEvent) event = make_event (PL_EVENT_DATA, PL_DIR_CLIENT, body, 1.5);
+      g_autoptr(GString) want = g_string_new (NULL);
+      g_autoptr(GString) got = g_string_new (NULL);
+
+      pl_event_take_text (event, g_strdup (""));
+      pl_jsonl_append_event_text_from_octets (got, event, unstuff);
+      pl_event_take_text (event, pl_display_text_from_octets ((const guint8 *) body, strlen (body), unstuff));
+      pl_jsonl_append_event (want, event);
+      g_assert_cmpstr (got->str, ==, want->str);
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -341,5 +496,9 @@ main (int   argc,
   g_test_add_func ("/core/writer/text/multi-line", test_text_multiline);
   g_test_add_func ("/core/writer/text/times", test_text_times);
   g_test_add_func ("/core/writer/streams", test_writer_streams);
+  g_test_add_func ("/core/writer/json/display-text/cases", test_display_json_cases);
+  g_test_add_func ("/core/writer/json/display-text/random", test_display_json_random);
+  g_test_add_func ("/core/writer/json/display-text/every-slice", test_display_json_every_slice);
+  g_test_add_func ("/core/writer/jsonl/event-text-from-octets", test_jsonl_event_text_from_octets);
   return g_test_run ();
 }

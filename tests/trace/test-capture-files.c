@@ -3,6 +3,8 @@
 #include <string.h>
 
 #include <glib.h>
+#include <glib/gstdio.h>
+#include <unistd.h>
 
 #include "pl-pcap-source.h"
 #include "pl-trace-error.h"
@@ -631,6 +633,85 @@ test_every_prefix (void)
   g_byte_array_unref (c.file);
 }
 
+/*
+ * A file cut short while it is read (a capture still being rotated, a
+ * disk filling up): the records before the cut come out whole and as
+ * written, then a "truncated" error naming the offset of the record the
+ * cut is in; never a crash (a reader that mapped the file died of SIGBUS
+ * on the pages past the new end). The cut lies far past what any
+ * read-ahead holds when the file is cut, after the first records.
+ */
+#define CUT_RECORDS 24000
+#define CUT_AT      20000
+#define CUT_CAPLEN  1000
+
+static void
+test_truncated_while_read (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("pl-trace-XXXXXX", &error);
+  g_autofree char *path = NULL;
+  g_autoptr(PlPcapSource) source = NULL;
+  g_autoptr(GByteArray) file = g_byte_array_new ();
+  guint8 record[CUT_CAPLEN];
+  guint64 cut_offset = 24 + (guint64) CUT_AT * (16 + CUT_CAPLEN);
+  guint64 n = 0;
+  PlPacket packet;
+
+  g_assert_no_error (error);
+  path = g_build_filename (dir, "cut.pcap", NULL);
+  put32le (file, 0xa1b2c3d4);
+  g_byte_array_append (file, (const guint8 *) "\x02\x00\x04\x00", 4);
+  put32le (file, 0);
+  put32le (file, 0);
+  put32le (file, 262144);
+  put32le (file, LT_EN10MB);
+  for (guint32 i = 0; i < CUT_RECORDS; i++)
+    {
+      put32le (file, 1700000000 + i);
+      put32le (file, 0);
+      put32le (file, CUT_CAPLEN);
+      put32le (file, CUT_CAPLEN);
+      memset (record, (int) (i % 251), sizeof record);
+      memcpy (record, &i, sizeof i);
+      g_byte_array_append (file, record, sizeof record);
+    }
+  g_assert_true (g_file_set_contents (path, (const char *) file->data, file->len, &error));
+  g_assert_no_error (error);
+
+  source = pl_pcap_source_open_file (path, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (source);
+  while (n < 3 && pl_pcap_source_next (source, &packet, &error))
+    n++;
+  g_assert_no_error (error);
+  g_assert_cmpuint (n, ==, 3);
+  /* Cut inside record CUT_AT, after its header and part of its octets. */
+  g_assert_cmpint (truncate (path, (off_t) (cut_offset + 16 + 100)), ==, 0);
+  for (;;)
+    {
+      guint32 id;
+
+      if (!pl_pcap_source_next (source, &packet, &error))
+        break;
+      g_assert_cmpuint (packet.caplen, ==, CUT_CAPLEN);
+      memcpy (&id, packet.data, sizeof id);
+      g_assert_cmpuint (id, ==, n);
+      g_assert_cmpuint (packet.data[CUT_CAPLEN - 1], ==, n % 251);
+      g_assert_cmpuint (packet.offset, ==, 24 + n * (16 + CUT_CAPLEN));
+      n++;
+    }
+  g_assert_cmpuint (n, ==, CUT_AT);
+  g_assert_error (error, PL_TRACE_ERROR, PL_TRACE_ERROR_TRUNCATED);
+  {
+    g_autofree char *offset = g_strdup_printf ("offset %" G_GUINT64_FORMAT ":", cut_offset);
+
+    g_assert_nonnull (strstr (error->message, offset));
+  }
+  g_assert_cmpint (g_unlink (path), ==, 0);
+  g_assert_cmpint (g_rmdir (dir), ==, 0);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -647,5 +728,6 @@ main (int    argc,
   for (guint i = 0; i < G_N_ELEMENTS (bad_cases); i++)
     g_test_add_data_func (bad_cases[i].name, &bad_cases[i], test_bad);
   g_test_add_func ("/trace/capture/every-prefix", test_every_prefix);
+  g_test_add_func ("/trace/capture/truncated-while-read", test_truncated_while_read);
   return g_test_run ();
 }

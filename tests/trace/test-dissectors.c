@@ -40,6 +40,15 @@ static const Case cases[] = {
       { 'C', "Subject: dots\r\n\r\n..leading dot\r\n...two\r\n.\r\n" }, { 'S', "250 ok\r\n" } },
     { "C command DATA", "S reply 354", "C data", "S reply 250", NULL },
     { "2=Subject: dots\n\n.leading dot\n..two\n." } },
+  /* RFC 2920 3.1: commands may follow the "." at once; its reply comes first, then theirs. */
+  { "/trace/smtp/second-message-pipelined", PL_PROTOCOL_SMTP, FALSE,
+    { { 'C', "DATA\r\n" }, { 'S', "354 go\r\n" },
+      { 'C', "One\r\n.\r\nMAIL FROM:<a@a.example>\r\nRCPT TO:<b@b.example>\r\nDATA\r\n" },
+      { 'S', "250 queued 1\r\n250 ok\r\n250 ok\r\n354 go\r\n" }, { 'C', "Two\r\n.\r\n" },
+      { 'S', "250 queued 2\r\n" }, { 'C', "QUIT\r\n" } },
+    { "C command DATA", "S reply 354", "C data", "C command MAIL", "C command RCPT", "C command DATA",
+      "S reply 250", "S reply 250", "S reply 250", "S reply 354", "C data", "S reply 250", "C command QUIT", NULL },
+    { "2=One\n.", "10=Two\n.", "11=250 queued 2" } },
   { "/trace/smtp/data-refused", PL_PROTOCOL_SMTP, FALSE,
     { { 'C', "DATA\r\n" }, { 'S', "554 no valid recipients\r\n" }, { 'C', "QUIT\r\n" }, { 'S', "221 bye\r\n" } },
     { "C command DATA", "S reply 554", "C command QUIT", "S reply 221", NULL } },
@@ -353,6 +362,78 @@ test_max_unit (void)
   g_ptr_array_unref (sink.events);
 }
 
+/*
+ * Units that say how long they are (SMTP's SIZE=, POP3's "+OK n octets",
+ * an IMAP literal) and lie, far over or under: room is made on their word
+ * only up to max_unit, and every octet still comes out once, in units no
+ * longer than max_unit and a line.
+ */
+typedef struct {
+  const char *name;
+  PlProtocol  protocol;
+  const char *client;   /* sent first */
+  const char *server;   /* then this, and the body from the server when @body_from_server */
+  gboolean    body_from_server;
+  const char *end;
+} HintCase;
+
+static const HintCase hint_cases[] = {
+  { "smtp-size-huge", PL_PROTOCOL_SMTP, "MAIL FROM:<a@b> SIZE=18446744073709551615\r\nDATA\r\n", NULL, FALSE, ".\r\n" },
+  { "smtp-size-tiny", PL_PROTOCOL_SMTP, "MAIL FROM:<a@b> SIZE=1\r\nDATA\r\n", NULL, FALSE, ".\r\n" },
+  { "pop3-octets-huge", PL_PROTOCOL_POP3, "RETR 1\r\n", "+OK 99999999999999999999 octets\r\n", TRUE, ".\r\n" },
+  { "pop3-octets-tiny", PL_PROTOCOL_POP3, "RETR 1\r\n", "+OK 2 octets\r\n", TRUE, ".\r\n" },
+  { "imap-literal-huge", PL_PROTOCOL_IMAP, "a1 FETCH 1 BODY[]\r\n", "* 1 FETCH (BODY[] {4000000000}\r\n", TRUE, NULL },
+};
+
+static void
+test_hints_that_lie (void)
+{
+  for (guint c = 0; c < G_N_ELEMENTS (hint_cases); c++)
+    {
+      const HintCase *hc = &hint_cases[c];
+      Sink sink = { g_ptr_array_new_with_free_func ((GDestroyNotify) pl_event_unref), 0 };
+      PlDissectorSink vtable = { on_emit, on_encrypted };
+      PlDissector *d = pl_dissector_new (hc->protocol, &vtable, &sink);
+      GString *fed[2] = { g_string_new (hc->client), g_string_new (hc->server) };
+      g_autoptr(GString) body = g_string_new (NULL);
+      GString *out[2] = { g_string_new (NULL), g_string_new (NULL) };
+      GString *to = fed[hc->body_from_server ? 1 : 0];
+
+      g_test_message ("case %s", hc->name);
+      pl_dissector_set_max_unit (d, 1000);
+      for (guint i = 0; i < 300; i++)
+        g_string_append (body, "0123456789012345678901234567890123456789\r\n");
+      if (hc->end != NULL)
+        g_string_append (body, hc->end);
+      g_string_append_len (to, body->str, (gssize) body->len);
+      for (int side = 0; side < 2; side++)
+        for (gsize at = 0; at < fed[side]->len; at += 37)
+          pl_dissector_feed (d, side == 0 ? PL_DIR_CLIENT : PL_DIR_SERVER, (const guint8 *) fed[side]->str + at,
+                             MIN (37, fed[side]->len - at), 1);
+      pl_dissector_finish (d, 2);
+      for (guint i = 0; i < sink.events->len; i++)
+        {
+          PlEvent *e = g_ptr_array_index (sink.events, i);
+          gsize len = 0;
+          const guint8 *data = pl_event_get_data (e, &len);
+
+          if (e->kind == PL_EVENT_NOTE)
+            continue;
+          g_assert_cmpuint (len, <=, 1000 + 64);
+          g_string_append_len (out[e->dir == PL_DIR_CLIENT ? 0 : 1], (const char *) data, (gssize) len);
+        }
+      g_assert_cmpstr (out[0]->str, ==, fed[0]->str);
+      g_assert_cmpstr (out[1]->str, ==, fed[1]->str);
+      for (int side = 0; side < 2; side++)
+        {
+          g_string_free (fed[side], TRUE);
+          g_string_free (out[side], TRUE);
+        }
+      pl_dissector_free (d);
+      g_ptr_array_unref (sink.events);
+    }
+}
+
 typedef struct {
   const char *first;
   PlProtocol  hint;
@@ -410,6 +491,8 @@ static const char * const vocabulary[] = {
   "+ go\r\n", "a1 OK\r\n", "a3 IDLE\r\n", "DONE\r\n", "GET / HTTP/1.1\r\n", "HTTP/1.1 200 OK\r\n",
   "Content-Length: 9\r\n", "Transfer-Encoding: chunked\r\n", "\r\n", "5\r\n", "0\r\n", "HEAD / HTTP/1.1\r\n",
   "\x16\x03\x01\x00\x04", "\x17\x03\x03", "\r", "\n", "x", "{", "}",
+  "MAIL FROM:<a> SIZE=99999999999\r\n", "MAIL FROM:<a> SIZE=3\r\n", "+OK 99999999999 octets\r\n",
+  "+OK 2 octets\r\n", "* 2 FETCH (BODY[] {99999}\r\n",
 };
 
 static void
@@ -498,6 +581,7 @@ main (int    argc,
     g_test_add_data_func (cases[i].name, &cases[i], test_case);
   g_test_add_func ("/trace/smtp/byte-by-byte", test_byte_by_byte);
   g_test_add_func ("/trace/smtp/max-unit", test_max_unit);
+  g_test_add_func ("/trace/hints-that-lie", test_hints_that_lie);
   g_test_add_func ("/trace/sniff", test_sniff);
   g_test_add_data_func ("/trace/random/smtp", GINT_TO_POINTER (PL_PROTOCOL_SMTP), test_random);
   g_test_add_data_func ("/trace/random/pop3", GINT_TO_POINTER (PL_PROTOCOL_POP3), test_random);

@@ -2,8 +2,10 @@
 /* Tests of PlTcpReassembler: tables of segments, the byte streams and gaps they must give. */
 #include <string.h>
 
+#include <gio/gio.h>
 #include <glib.h>
 
+#include "pl-packet.h"
 #include "pl-tcp-reassembler.h"
 
 #define CLIENT 'C'
@@ -315,6 +317,43 @@ test_idle (void)
   g_ptr_array_unref (c.records);
 }
 
+/* Endpoints as sessions name them: what g_inet_address_to_string() gives, and the port. */
+typedef struct {
+  guint8       family;
+  guint8       address[16];
+  guint16      port;
+  const char  *text;
+} EndpointCase;
+
+static const EndpointCase endpoint_cases[] = {
+  { 4, { 127, 0, 0, 1 }, 25, "127.0.0.1:25" },
+  { 4, { 0, 0, 0, 0 }, 0, "0.0.0.0:0" },
+  { 4, { 255, 255, 255, 255 }, 65535, "255.255.255.255:65535" },
+  { 4, { 192, 0, 2, 10 }, 40312, "192.0.2.10:40312" },
+  { 4, { 10, 100, 9, 199 }, 110, "10.100.9.199:110" },
+  { 6, { [15] = 1 }, 993, "[::1]:993" },
+  { 6, { 0x20, 0x01, 0x0d, 0xb8, [15] = 0x10 }, 587, "[2001:db8::10]:587" },
+  { 6, { [10] = 0xff, [11] = 0xff, 192, 0, 2, 1 }, 143, "[::ffff:192.0.2.1]:143" },
+};
+
+static void
+test_endpoints (void)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (endpoint_cases); i++)
+    {
+      const EndpointCase *ec = &endpoint_cases[i];
+      g_autofree char *text = pl_endpoint_to_string (ec->family, ec->address, ec->port);
+      g_autoptr(GInetAddress) inet = g_inet_address_new_from_bytes (ec->address, ec->family == 6 ? G_SOCKET_FAMILY_IPV6
+                                                                                                 : G_SOCKET_FAMILY_IPV4);
+      g_autofree char *glib = g_inet_address_to_string (inet);
+      g_autofree char *want = ec->family == 6 ? g_strdup_printf ("[%s]:%u", glib, ec->port)
+                                              : g_strdup_printf ("%s:%u", glib, ec->port);
+
+      g_assert_cmpstr (text, ==, ec->text);
+      g_assert_cmpstr (text, ==, want);
+    }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -327,5 +366,6 @@ main (int    argc,
     }
   g_test_add_func ("/trace/reassembly/max-flows", test_max_flows);
   g_test_add_func ("/trace/reassembly/idle", test_idle);
+  g_test_add_func ("/trace/packet/endpoints", test_endpoints);
   return g_test_run ();
 }
