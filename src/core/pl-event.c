@@ -16,6 +16,9 @@ G_DEFINE_BOXED_TYPE (PlEvent, pl_event, pl_event_ref, pl_event_unref)
 
 /* In inline_size: the event is in a slab (see slab_alloc()), not a malloc of its own. */
 #define INLINE_IN_SLAB (1u << 31)
+/* In inline_size: the event borrows its octets and strings from another one (see pl_event_share_begin()). */
+#define INLINE_SHARED  (1u << 30)
+#define INLINE_FLAGS   (INLINE_IN_SLAB | INLINE_SHARED)
 
 /*
  * pl_event_new_take:
@@ -218,25 +221,268 @@ static void        display_text_into    (GString      *out,
                                          gsize         len,
                                          gboolean      unstuff_dots);
 
-/* TRUE when @p is one of the strings kept in the event's own allocation (pl_event_new_unit()). */
+/*
+ * The event whose allocation holds @self's octets and strings: @self, or,
+ * for an event that shares them (pl_event_share_begin()), the one that
+ * made them: a unit's struct comes right before its octets; a note that
+ * shares keeps a pointer to it after its own struct.
+ */
+static inline const PlEvent *
+home_of (const PlEvent *self)
+{
+  if (!(self->inline_size & INLINE_SHARED))
+    return self;
+  if (self->octets != NULL)
+    return (const PlEvent *) g_bytes_get_data (self->octets, NULL) - 1;
+  return *(PlEvent * const *) (gconstpointer) (self + 1);
+}
+
+/* TRUE when @p is one of the strings kept in the allocation of @home (home_of() an event). */
+static inline gboolean
+is_in_home (const PlEvent *home,
+            const char    *p)
+{
+  return p != NULL && (guintptr) p - (guintptr) (home + 1) < (home->inline_size & ~INLINE_FLAGS);
+}
+
+/* TRUE when @p is one of the strings kept in the event's own allocation (pl_event_new_unit()), or the one it shares. */
 static inline gboolean
 is_inline (const PlEvent *self,
            const char    *p)
 {
-  return p != NULL && (guintptr) p - (guintptr) (self + 1) < (self->inline_size & ~INLINE_IN_SLAB);
+  return p != NULL && is_in_home (home_of (self), p);
 }
 
-/* A string field's old value, freed unless the event's allocation holds it. */
+/* A string field's old value, freed unless the event's allocation (@home's) holds it. */
+static inline void
+free_field_in (const PlEvent *home,
+               char          *p)
+{
+  if (p != NULL && !is_in_home (home, p))
+    g_free (p);
+}
+
 static void
 free_field (PlEvent *self,
             char    *p)
 {
-  if (!is_inline (self, p))
-    g_free (p);
+  if (p != NULL)
+    free_field_in (home_of (self), p);
 }
 
 /* Octets a text buffer keeps beyond its length, so a run can be copied sixteen at a time. */
 #define RUN_SLACK 16
+
+/*
+ * Sharing (pl_event_share_begin()): a run of a simulation repeats most of
+ * its units word for word ("QUIT", "+OK", "250 OK", the EHLO lines, the
+ * notes of each message's queue): in a trace that keeps them all, each
+ * would be its octets, its strings, its text and a GBytes again (in the
+ * benchmark, 88 events in 100 are one made before). While a thread
+ * shares, it remembers the last units it made (a table indexed by a hash
+ * of the octets, of the text for a note); a unit made again with the same
+ * octets, text, status, verb and args is a struct of its own (its time
+ * and session are its own) that takes a reference on the first one's
+ * GBytes and points at its strings, which that GBytes keeps alive (a note
+ * has none: it takes a reference on the first note). The table holds a
+ * reference on what it remembers, so it is for a caller that keeps its
+ * events anyway; pl_event_share_end() drops it.
+ */
+#define SHARE_SLOTS 1024
+/* Longer units (a message, a listing) are seldom made twice: they are not looked for. */
+#define SHARE_MAX_LEN 512
+
+/* How the text of a remembered unit was made: given, or from the octets (with dots unstuffed or not). */
+enum { MADE_GIVEN, MADE_PLAIN, MADE_UNSTUFFED };
+
+typedef struct {
+  guint64  hash;
+  PlEvent *event;
+  guint    made;
+} ShareSlot;
+
+typedef struct {
+  guint     depth;  /* pl_event_share_begin() calls not yet ended */
+  ShareSlot slots[SHARE_SLOTS];
+} ShareTable;
+
+static void
+share_table_clear (ShareTable *table)
+{
+  for (guint i = 0; i < SHARE_SLOTS; i++)
+    g_clear_pointer (&table->slots[i].event, pl_event_unref);
+}
+
+static void
+share_table_free (gpointer data)
+{
+  share_table_clear (data);
+  g_free (data);
+}
+
+static GPrivate share_table = G_PRIVATE_INIT (share_table_free);
+
+/* Threads between pl_event_share_begin() and its end: while none, making an event looks for nothing. */
+static gint sharing_threads;
+
+/*
+ * pl_event_share_begin:
+ * From now on, on this thread, a unit made by pl_event_new_unit(),
+ * pl_event_new_body() or pl_event_new_note_copy() with the same octets
+ * (up to 512), text, status, verb and args as one made shortly before
+ * shares its memory (and its GBytes): the same fields, only its struct
+ * allocated. The setters still replace any field of either. For a caller
+ * that keeps every event it makes (a simulation building a retained
+ * trace): the thread keeps references on the last units it made until
+ * pl_event_share_end(). Calls nest.
+ */
+void
+pl_event_share_begin (void)
+{
+  ShareTable *table = g_private_get (&share_table);
+
+  if (table == NULL)
+    {
+      table = g_new0 (ShareTable, 1);
+      g_private_set (&share_table, table);
+    }
+  if (table->depth++ == 0)
+    g_atomic_int_inc (&sharing_threads);
+}
+
+/* pl_event_share_end: ends a pl_event_share_begin(); the last one drops what the thread remembered. */
+void
+pl_event_share_end (void)
+{
+  ShareTable *table = g_private_get (&share_table);
+
+  g_return_if_fail (table != NULL && table->depth > 0);
+  if (--table->depth == 0)
+    {
+      share_table_clear (table);
+      g_atomic_int_dec_and_test (&sharing_threads);
+    }
+}
+
+/* TRUE when @verb, upper-cased as event_new() does it (ASCII letters only), is @upper. */
+static inline gboolean
+same_verb (const char *upper,
+           const char *verb)
+{
+  gsize i = 0;
+
+  for (; verb[i] != '\0'; i++)
+    if (upper[i] != (verb[i] >= 'a' && verb[i] <= 'z' ? (char) (verb[i] - 'a' + 'A') : verb[i]))
+      return FALSE;
+  return upper[i] == '\0';
+}
+
+static inline gboolean
+same_string (const char *a,
+             const char *b)
+{
+  return a == b || (a != NULL && b != NULL && strcmp (a, b) == 0);
+}
+
+/* TRUE when @event, remembered with @made, is what event_new() would make of these. */
+static gboolean
+share_matches (const PlEvent *event,
+               guint          made,
+               PlEventKind    kind,
+               PlDirection    dir,
+               const guint8  *octets,
+               gsize          len,
+               const char    *text,
+               const char    *status,
+               const char    *verb,
+               const char    *args)
+{
+  gsize have_len = 0;
+  const guint8 *have;
+
+  if (event->kind != kind || event->dir != dir || (event->octets == NULL) != (octets == NULL) || event->tag != NULL)
+    return FALSE;
+  if (octets != NULL)
+    {
+      have = g_bytes_get_data (event->octets, &have_len);
+      if (have_len != len || memcmp (have, octets, len) != 0)
+        return FALSE;
+    }
+  /* Strings a setter put in since are its own, freed with it: only those of its allocation are shared. */
+  if (!is_inline (event, event->text)
+      || (event->status != NULL && !is_inline (event, event->status))
+      || (event->verb != NULL && !is_inline (event, event->verb))
+      || (event->args != NULL && !is_inline (event, event->args)))
+    return FALSE;
+  if (made == MADE_GIVEN && strcmp (event->text, text) != 0)
+    return FALSE;
+  if (!same_string (event->status, status) || !same_string (event->args, args))
+    return FALSE;
+  /* The verb is kept upper-cased (ASCII letters only), as event_new() makes it. */
+  if ((event->verb == NULL) != (verb == NULL) || (verb != NULL && !same_verb (event->verb, verb)))
+    return FALSE;
+  return TRUE;
+}
+
+/* A hash of the octets, eight at a time, and of what tells units apart besides them. */
+static inline guint64
+share_hash (PlEventKind   kind,
+            PlDirection   dir,
+            guint         made,
+            const guint8 *octets,
+            gsize         len)
+{
+  const guint64 k = G_GUINT64_CONSTANT (0x9e3779b97f4a7c15);
+  guint64 h = ((guint64) kind << 40 | (guint64) dir << 32 | (guint64) made << 24 | len) * k;
+  guint64 w;
+  gsize i = 0;
+
+  for (; i + 8 <= len; i += 8)
+    {
+      memcpy (&w, octets + i, 8);
+      h = (h ^ w) * k;
+      h ^= h >> 29;
+    }
+  w = 0;
+  memcpy (&w, octets + i, len - i);
+  h = (h ^ w) * k;
+  return h ^ (h >> 32);
+}
+
+/*
+ * An event with its own struct and @home's octets (a reference on its
+ * GBytes, which keeps @home's memory) and strings; a note, which has no
+ * octets, keeps a reference on @home itself, after its struct.
+ */
+static PlEvent *
+share_event_new (PlEvent *home)
+{
+  guint offset = 0;
+  Slab *slab = NULL;
+  gsize size = sizeof (PlEvent) + (home->octets == NULL ? sizeof (PlEvent *) : 0);
+  PlEvent *self = slab_alloc (size, &offset, &slab);
+  guint flags = INLINE_SHARED;
+
+  if (self != NULL)
+    flags |= INLINE_IN_SLAB;
+  else
+    self = g_malloc (size);
+  memset (self, 0, sizeof (PlEvent));
+  self->slab_offset = offset;
+  self->ref_count = 1;
+  self->inline_size = flags;
+  self->kind = home->kind;
+  self->dir = home->dir;
+  if (home->octets != NULL)
+    self->octets = g_bytes_ref (home->octets);
+  else
+    *(PlEvent **) (gpointer) (self + 1) = pl_event_ref (home);
+  self->text = home->text;
+  self->status = home->status;
+  self->verb = home->verb;
+  self->args = home->args;
+  return self;
+}
 
 /*
  * pl_event_new_unit(), with @text borrowed. The event and its strings are
@@ -271,9 +517,28 @@ event_new (PlEventKind   kind,
   Slab *slab = NULL;
   gboolean in_slab;
   char *p;
+  ShareTable *share = NULL;
+  ShareSlot *slot = NULL;
+  guint64 hash = 0;
+  guint how = MADE_GIVEN;
+  gsize text_len = 0;
 
   g_return_val_if_fail (octets != NULL || len == 0, NULL);
   g_return_val_if_fail (fixed < INLINE_IN_SLAB / 4, NULL);
+
+  /* Units by their octets; notes (no octets, a text given) by their text. */
+  if (g_atomic_int_get (&sharing_threads) > 0
+      && (octets != NULL ? len > 0 && len <= SHARE_MAX_LEN : text != NULL && (text_len = strlen (text)) <= SHARE_MAX_LEN)
+      && (share = g_private_get (&share_table)) != NULL && share->depth > 0)
+    {
+      how = text != NULL ? MADE_GIVEN : unstuff_dots ? MADE_UNSTUFFED : MADE_PLAIN;
+      hash = octets != NULL ? share_hash (kind, dir, how, octets, len)
+                            : share_hash (kind, dir, how, (const guint8 *) text, text_len);
+      slot = &share->slots[hash % SHARE_SLOTS];
+      if (slot->event != NULL && slot->hash == hash && slot->made == how
+          && share_matches (slot->event, how, kind, dir, octets, len, text, status, verb, args))
+        return share_event_new (slot->event);
+    }
 
   if (text == NULL)
     {
@@ -349,6 +614,14 @@ event_new (PlEventKind   kind,
     memcpy (p, shown, text_size);
   extra = fixed + text_size;
   self->inline_size = (guint) extra | (in_slab ? INLINE_IN_SLAB : 0);
+  if (slot != NULL)
+    {
+      /* Remembered for the units like it that follow. */
+      g_clear_pointer (&slot->event, pl_event_unref);
+      slot->event = pl_event_ref (self);
+      slot->hash = hash;
+      slot->made = how;
+    }
   return self;
 }
 
@@ -459,14 +732,30 @@ pl_event_ref (PlEvent *self)
 void
 pl_event_unref (PlEvent *self)
 {
+  const PlEvent *home;
+
   g_return_if_fail (self != NULL);
   if (!g_atomic_int_dec_and_test (&self->ref_count))
     return;
-  free_field (self, self->text);
-  free_field (self, self->verb);
-  free_field (self, self->args);
-  free_field (self, self->tag);
-  free_field (self, self->status);
+  home = home_of (self);
+  free_field_in (home, self->text);
+  free_field_in (home, self->verb);
+  free_field_in (home, self->args);
+  free_field_in (home, self->tag);
+  free_field_in (home, self->status);
+  /* One that shares another's octets and strings: its struct is all it has of its own. */
+  if (self->inline_size & INLINE_SHARED)
+    {
+      if (self->octets != NULL)
+        g_bytes_unref (self->octets);
+      else
+        pl_event_unref (*(PlEvent **) (gpointer) (self + 1));
+      if (self->inline_size & INLINE_IN_SLAB)
+        slab_release (slab_of (self));
+      else
+        g_free (self);
+      return;
+    }
   /* An event of pl_event_new_unit() lives in its octets' memory: their GBytes frees it, last. */
   if (self->inline_size > 0 && self->octets != NULL)
     {

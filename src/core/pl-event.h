@@ -71,6 +71,9 @@ PlEvent  *pl_event_new_body   (PlEventKind   kind,
 PlEvent  *pl_event_new_note_copy (const char *text,
                                   const char *verb,
                                   const char *args);
+/* While a thread shares, identical units share their memory (see pl-event.c); for a trace that keeps them all. */
+void      pl_event_share_begin (void);
+void      pl_event_share_end   (void);
 PlEvent  *pl_event_ref        (PlEvent      *event);
 void      pl_event_unref      (PlEvent      *event);
 

@@ -1998,12 +1998,23 @@ void
 pl_sim_run (PlSim   *self,
             PlTrace *trace)
 {
+  gboolean sharing;
+
   g_return_if_fail (PL_IS_SIM (self));
   g_return_if_fail (PL_IS_TRACE (trace));
   g_return_if_fail (!self->ran);
 
   self->ran = TRUE;
   self->trace = g_object_ref (trace);
+  /*
+   * A trace that keeps every event keeps a run's many identical units
+   * ("QUIT", "+OK", "250 OK", each EHLO line) once each, their events
+   * sharing the memory (pl_event_share_begin()); one that streams keeps
+   * none, and reuses the same few pages for them instead.
+   */
+  sharing = pl_trace_get_retain (trace);
+  if (sharing)
+    pl_event_share_begin ();
 
   if (pl_sim_scenario_get_n_actions (self->scenario) > 0)
     pl_sim_clock_schedule (self->clock, pl_sim_scenario_get_action (self->scenario, 0)->at, on_action_due, self);
@@ -2028,6 +2039,8 @@ pl_sim_run (PlSim   *self,
       while (pl_sim_clock_step (self->clock))
         ;
     }
+  if (sharing)
+    pl_event_share_end ();
 }
 
 PlSimTime

@@ -116,6 +116,199 @@ test_event_unit (void)
   }
 }
 
+typedef struct {
+  PlEventKind  kind;
+  PlDirection  dir;
+  const char  *octets;
+  gboolean     body;    /* pl_event_new_body(): dots unstuffed in the text */
+  const char  *text;    /* given; NULL: made from the octets */
+  const char  *status;
+  const char  *verb;
+  const char  *args;
+} UnitSpec;
+
+typedef struct {
+  const char *name;
+  UnitSpec    first;
+  UnitSpec    second;
+  gboolean    shared;  /* the second shares the first's octets and strings */
+} ShareCase;
+
+#define MAIL_CMD PL_EVENT_COMMAND, PL_DIR_CLIENT, "MAIL FROM:<alice@a.example>\r\n"
+#define OK_REPLY PL_EVENT_REPLY, PL_DIR_SERVER, "250 OK\r\n"
+
+static const ShareCase share_cases[] = {
+  { "same-command",     { MAIL_CMD, FALSE, NULL, NULL, "MAIL", "FROM:<alice@a.example>" },
+                        { MAIL_CMD, FALSE, NULL, NULL, "MAIL", "FROM:<alice@a.example>" }, TRUE },
+  { "verb-case",        { MAIL_CMD, FALSE, NULL, NULL, "MAIL", "FROM:<alice@a.example>" },
+                        { MAIL_CMD, FALSE, NULL, NULL, "mail", "FROM:<alice@a.example>" }, TRUE },
+  { "same-reply",       { OK_REPLY, FALSE, NULL, "250", NULL, NULL },
+                        { OK_REPLY, FALSE, NULL, "250", NULL, NULL }, TRUE },
+  { "same-given-text",  { OK_REPLY, FALSE, "shown", "250", NULL, NULL },
+                        { OK_REPLY, FALSE, "shown", "250", NULL, NULL }, TRUE },
+  { "same-body",        { PL_EVENT_REPLY, PL_DIR_SERVER, "+OK\r\n..a\r\n.\r\n", TRUE, NULL, "+OK", NULL, NULL },
+                        { PL_EVENT_REPLY, PL_DIR_SERVER, "+OK\r\n..a\r\n.\r\n", TRUE, NULL, "+OK", NULL, NULL }, TRUE },
+  { "other-args",       { MAIL_CMD, FALSE, NULL, NULL, "MAIL", "FROM:<alice@a.example>" },
+                        { MAIL_CMD, FALSE, NULL, NULL, "MAIL", "FROM:<carol@a.example>" }, FALSE },
+  { "other-verb",       { MAIL_CMD, FALSE, NULL, NULL, "MAIL", "FROM:<alice@a.example>" },
+                        { MAIL_CMD, FALSE, NULL, NULL, "MAILX", "FROM:<alice@a.example>" }, FALSE },
+  { "no-verb",          { MAIL_CMD, FALSE, NULL, NULL, "MAIL", "FROM:<alice@a.example>" },
+                        { MAIL_CMD, FALSE, NULL, NULL, NULL, NULL }, FALSE },
+  { "other-status",     { OK_REPLY, FALSE, NULL, "250", NULL, NULL },
+                        { OK_REPLY, FALSE, NULL, "251", NULL, NULL }, FALSE },
+  { "no-status",        { OK_REPLY, FALSE, NULL, "250", NULL, NULL },
+                        { OK_REPLY, FALSE, NULL, NULL, NULL, NULL }, FALSE },
+  { "given-vs-made",    { OK_REPLY, FALSE, NULL, "250", NULL, NULL },
+                        { OK_REPLY, FALSE, "250 OK", "250", NULL, NULL }, FALSE },
+  { "other-given-text", { OK_REPLY, FALSE, "shown", "250", NULL, NULL },
+                        { OK_REPLY, FALSE, "other", "250", NULL, NULL }, FALSE },
+  { "other-octets",     { OK_REPLY, FALSE, NULL, "250", NULL, NULL },
+                        { PL_EVENT_REPLY, PL_DIR_SERVER, "250 Ok\r\n", FALSE, NULL, "250", NULL, NULL }, FALSE },
+  { "other-kind",       { OK_REPLY, FALSE, NULL, NULL, NULL, NULL },
+                        { PL_EVENT_COMMAND, PL_DIR_SERVER, "250 OK\r\n", FALSE, NULL, NULL, NULL, NULL }, FALSE },
+  { "other-dir",        { OK_REPLY, FALSE, NULL, NULL, NULL, NULL },
+                        { PL_EVENT_REPLY, PL_DIR_CLIENT, "250 OK\r\n", FALSE, NULL, NULL, NULL, NULL }, FALSE },
+  { "same-note",        { PL_EVENT_NOTE, PL_DIR_NONE, NULL, FALSE, "queue: 1", NULL, "queue", "mail.a.example 1" },
+                        { PL_EVENT_NOTE, PL_DIR_NONE, NULL, FALSE, "queue: 1", NULL, "QUEUE", "mail.a.example 1" }, TRUE },
+  { "note-no-verb",     { PL_EVENT_NOTE, PL_DIR_NONE, NULL, FALSE, "queue: 1", NULL, NULL, NULL },
+                        { PL_EVENT_NOTE, PL_DIR_NONE, NULL, FALSE, "queue: 1", NULL, NULL, NULL }, TRUE },
+  { "note-other-args",  { PL_EVENT_NOTE, PL_DIR_NONE, NULL, FALSE, "queue: 1", NULL, "QUEUE", "mail.a.example 1" },
+                        { PL_EVENT_NOTE, PL_DIR_NONE, NULL, FALSE, "queue: 1", NULL, "QUEUE", "mail.a.example 2" }, FALSE },
+  { "note-other-text",  { PL_EVENT_NOTE, PL_DIR_NONE, NULL, FALSE, "queue: 1", NULL, "QUEUE", "mail.a.example 1" },
+                        { PL_EVENT_NOTE, PL_DIR_NONE, NULL, FALSE, "queue: 2", NULL, "QUEUE", "mail.a.example 1" }, FALSE },
+  { "note-vs-unit",     { PL_EVENT_NOTE, PL_DIR_NONE, NULL, FALSE, "250 OK", NULL, NULL, NULL },
+                        { OK_REPLY, FALSE, "250 OK", NULL, NULL, NULL }, FALSE },
+  { "body-vs-unit",     { PL_EVENT_REPLY, PL_DIR_SERVER, "+OK\r\n..a\r\n.\r\n", TRUE, NULL, "+OK", NULL, NULL },
+                        { PL_EVENT_REPLY, PL_DIR_SERVER, "+OK\r\n..a\r\n.\r\n", FALSE, NULL, "+OK", NULL, NULL }, FALSE },
+};
+
+static PlEvent *
+make_spec (const UnitSpec *spec)
+{
+  const guint8 *octets = (const guint8 *) spec->octets;
+  gsize len = spec->octets != NULL ? strlen (spec->octets) : 0;
+
+  if (spec->body)
+    return pl_event_new_body (spec->kind, spec->dir, octets, len, spec->status);
+  return pl_event_new_unit (spec->kind, spec->dir, octets, len, g_strdup (spec->text),
+                            spec->status, spec->verb, spec->args);
+}
+
+static void
+assert_same_event (const PlEvent *a,
+                   const PlEvent *b)
+{
+  g_assert_cmpint (a->kind, ==, b->kind);
+  g_assert_cmpint (a->dir, ==, b->dir);
+  g_assert_cmpint (a->octets == NULL, ==, b->octets == NULL);
+  if (a->octets != NULL)
+    g_assert_true (g_bytes_equal (a->octets, b->octets));
+  g_assert_cmpstr (a->text, ==, b->text);
+  g_assert_cmpstr (a->verb, ==, b->verb);
+  g_assert_cmpstr (a->args, ==, b->args);
+  g_assert_cmpstr (a->status, ==, b->status);
+  g_assert_cmpstr (a->tag, ==, b->tag);
+}
+
+/*
+ * While a thread shares, a unit made again (same octets, text, status,
+ * verb and args) shares the first one's memory: its fields are what it
+ * would have been made with, it outlives the first, and its setters free
+ * only what they put in (ASan sees a bad free or a use after free).
+ */
+static void
+test_event_share (void)
+{
+  for (guint order = 0; order < 2; order++)
+    for (gsize i = 0; i < G_N_ELEMENTS (share_cases); i++)
+      {
+        const ShareCase *c = &share_cases[i];
+        g_autoptr(PlEvent) first = NULL;
+        g_autoptr(PlEvent) second = NULL;
+        g_autoptr(PlEvent) alone = make_spec (&c->second);
+        g_autoptr(PlEvent) kept = NULL;
+
+        g_test_message ("case %s, %s first", c->name, order == 0 ? "first" : "second");
+        pl_event_share_begin ();
+        first = make_spec (&c->first);
+        second = make_spec (&c->second);
+        pl_event_share_end ();
+
+        /* Shared: the same text, and for a unit the same GBytes. */
+        g_assert_cmpint (first->text == second->text, ==, c->shared);
+        if (first->octets != NULL)
+          g_assert_cmpint (first->octets == second->octets, ==, c->shared);
+        assert_same_event (second, alone);
+        kept = pl_event_ref (order == 0 ? second : first);
+        /* Either may go first; the other keeps what it shows. */
+        if (order == 0)
+          g_clear_pointer (&first, pl_event_unref);
+        else
+          g_clear_pointer (&second, pl_event_unref);
+        if (second != NULL)
+          assert_same_event (second, alone);
+        if (first != NULL)
+          {
+            g_autoptr(PlEvent) again = make_spec (&c->first);
+
+            assert_same_event (first, again);
+          }
+        g_clear_pointer (&first, pl_event_unref);
+        g_clear_pointer (&second, pl_event_unref);
+        /* The last reference, on either, frees what they shared (ASan sees a leak or a double free). */
+        g_assert_nonnull (kept->text);
+      }
+}
+
+/* Setters on an event that shares, or on the one shared from, change only that event; after the end, nothing shares. */
+static void
+test_event_share_setters (void)
+{
+  const UnitSpec spec = { MAIL_CMD, FALSE, NULL, "250", "MAIL", "FROM:<alice@a.example>" };
+  g_autoptr(PlEvent) alone = make_spec (&spec);
+  g_autoptr(PlEvent) first = NULL;
+  g_autoptr(PlEvent) second = NULL;
+  g_autoptr(PlEvent) third = NULL;
+  g_autoptr(PlEvent) after = NULL;
+
+  pl_event_share_begin ();
+  pl_event_share_begin ();
+  first = make_spec (&spec);
+  second = make_spec (&spec);
+  g_assert_true (first->octets == second->octets);
+
+  pl_event_set_verb (second, "rcpt", "TO:<bob@b.example>");
+  pl_event_set_status (second, NULL);
+  pl_event_set_tag (second, "a1");
+  pl_event_take_text (second, g_strdup ("RCPT TO:<bob@b.example>"));
+  g_assert_cmpstr (second->verb, ==, "RCPT");
+  g_assert_cmpstr (second->args, ==, "TO:<bob@b.example>");
+  g_assert_null (second->status);
+  g_assert_cmpstr (second->tag, ==, "a1");
+  g_assert_cmpstr (second->text, ==, "RCPT TO:<bob@b.example>");
+  assert_same_event (first, alone);
+
+  /* The first's strings replaced: what is made next is not taken from it, and is still right. */
+  pl_event_set_verb (first, "mail", "FROM:<alice@a.example>");
+  third = make_spec (&spec);
+  g_assert_true (third->octets != first->octets);
+  assert_same_event (third, alone);
+  g_clear_pointer (&first, pl_event_unref);
+  assert_same_event (third, alone);
+
+  /* Nested: the inner end keeps sharing, the outer one stops it. */
+  pl_event_share_end ();
+  {
+    g_autoptr(PlEvent) fourth = make_spec (&spec);
+
+    g_assert_true (fourth->octets == third->octets);
+  }
+  pl_event_share_end ();
+  after = make_spec (&spec);
+  g_assert_true (after->octets != third->octets);
+  assert_same_event (after, alone);
+}
+
 static void
 test_event_note (void)
 {
@@ -283,6 +476,8 @@ main (int   argc,
     }
   g_test_add_func ("/core/event/octets-exact", test_event_octets_exact);
   g_test_add_func ("/core/event/unit", test_event_unit);
+  g_test_add_func ("/core/event/share", test_event_share);
+  g_test_add_func ("/core/event/share-setters", test_event_share_setters);
   g_test_add_func ("/core/event/note", test_event_note);
   g_test_add_func ("/core/event/body", test_event_body);
   g_test_add_func ("/core/event/note-copy", test_event_note_copy);

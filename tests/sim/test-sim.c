@@ -433,6 +433,90 @@ test_deterministic (void)
   g_assert_true (memcmp (first->frames->data, reseeded->frames->data, first->frames->len) != 0);
 }
 
+/* A streamed run's events, kept by a listener as they go by. */
+static void
+keep_event (PlSession *session,
+            PlEvent   *event,
+            gpointer   user_data)
+{
+  g_ptr_array_add (user_data, pl_event_ref (event));
+}
+
+/* How many events (with octets, or notes) show the very text of an event before them: they share it. */
+static guint
+count_shared (PlEvent  **events,
+              guint      n,
+              gboolean   notes)
+{
+  g_autoptr(GHashTable) seen = g_hash_table_new (NULL, NULL);
+  guint shared = 0;
+
+  for (guint i = 0; i < n; i++)
+    if ((events[i]->kind == PL_EVENT_NOTE) == notes && !g_hash_table_add (seen, events[i]->text))
+      shared++;
+  return shared;
+}
+
+/*
+ * A retained trace keeps a run's identical units once, their events
+ * sharing the memory: every field of every event is still what a streamed
+ * run (which shares nothing) shows, after the run as during it.
+ */
+static void
+test_retained_shares (void)
+{
+  g_autoptr(GString) text = g_string_new ("device alice user alice@a.example\n"
+                                          "device bob-pc user bob@b.example pull pop3 delete\n"
+                                          "mailbox bob@b.example empty\n");
+  g_autoptr(Run) retained = NULL;
+  g_autoptr(PlSimScenario) scenario = NULL;
+  g_autoptr(PlSim) sim = NULL;
+  g_autoptr(PlTrace) streamed = pl_trace_new (FALSE);
+  g_autoptr(GPtrArray) events = g_ptr_array_new_with_free_func ((GDestroyNotify) pl_event_unref);
+  g_autoptr(GPtrArray) kept = g_ptr_array_new ();
+  const PlTraceListener keeper = { NULL, keep_event, NULL };
+  g_autoptr(GError) error = NULL;
+  guint n;
+
+  for (guint i = 0; i < 20; i++)
+    g_string_append_printf (text, "at %u.%u send alice to bob@b.example textbook 1\nat %u.%u pull bob-pc\n",
+                            i, 0, i, 5);
+  retained = run_text (text->str, NULL);
+  scenario = pl_sim_scenario_new_from_data (text->str, -1, "test.scenario", NULL, NULL, &error);
+  g_assert_no_error (error);
+  sim = pl_sim_new (scenario);
+  pl_trace_add_listener (streamed, &keeper, events);
+  pl_sim_run (sim, streamed);
+
+  n = pl_trace_get_n_events (retained->trace);
+  g_assert_cmpuint (n, ==, events->len);
+  g_assert_cmpuint (n, >, 20 * 41);
+  for (guint i = 0; i < n; i++)
+    {
+      PlEvent *a = pl_trace_get_event (retained->trace, i);
+      PlEvent *b = g_ptr_array_index (events, i);
+
+      g_ptr_array_add (kept, a);
+      g_assert_cmpint (a->kind, ==, b->kind);
+      g_assert_cmpint (a->dir, ==, b->dir);
+      g_assert_cmpuint (a->session, ==, b->session);
+      g_assert_cmpfloat (a->time, ==, b->time);
+      g_assert_cmpint (a->octets == NULL, ==, b->octets == NULL);
+      if (a->octets != NULL)
+        g_assert_true (g_bytes_equal (a->octets, b->octets));
+      g_assert_cmpstr (a->text, ==, b->text);
+      g_assert_cmpstr (a->verb, ==, b->verb);
+      g_assert_cmpstr (a->args, ==, b->args);
+      g_assert_cmpstr (a->status, ==, b->status);
+      g_assert_cmpstr (a->tag, ==, b->tag);
+    }
+  /* Most units of the nineteen messages after the first are the first's again; a streamed run shares none. */
+  g_assert_cmpuint (count_shared ((PlEvent **) kept->pdata, n, FALSE), >, 19 * 30);
+  g_assert_cmpuint (count_shared ((PlEvent **) kept->pdata, n, TRUE), >, 19 * 4);
+  g_assert_cmpuint (count_shared ((PlEvent **) events->pdata, n, FALSE), ==, 0);
+  g_assert_cmpuint (count_shared ((PlEvent **) events->pdata, n, TRUE), ==, 0);
+}
+
 /* POP3 download-and-delete on the laptop; the phone, which would keep mail, finds none. */
 static void
 test_two_devices (void)
@@ -719,6 +803,7 @@ main (int    argc,
 
   g_test_add_func ("/sim/run/textbook", test_textbook);
   g_test_add_func ("/sim/run/deterministic", test_deterministic);
+  g_test_add_func ("/sim/run/retained-shares", test_retained_shares);
   g_test_add_func ("/sim/run/two-devices", test_two_devices);
   g_test_add_func ("/sim/run/bounce", test_bounce);
   g_test_add_func ("/sim/run/retry-then-bounce", test_retry_then_bounce);
