@@ -333,6 +333,45 @@ test_byte_by_byte (void)
   g_ptr_array_unref (sink.events);
 }
 
+/*
+ * Long message bodies are passed over many lines at a time, looking for a
+ * line that begins with '.': the stuffed line and the end are found at
+ * every place (against the 32-octet steps of the search), whatever dots
+ * the prose holds, in one segment or in two.
+ */
+static void
+test_body_dots (void)
+{
+  for (gsize pad = 0; pad < 100; pad++)
+    for (gsize split = 0; split < 3; split++)
+      {
+        Sink sink = { g_ptr_array_new_with_free_func ((GDestroyNotify) pl_event_unref), 0 };
+        PlDissectorSink vtable = { on_emit, on_encrypted };
+        PlDissector *d = pl_dissector_new (PL_PROTOCOL_SMTP, &vtable, &sink);
+        g_autoptr(GString) body = g_string_new ("DATA\r\n");
+        g_autoptr(GString) want = g_string_new (NULL);
+        g_autofree char *prose = g_strnfill (pad, 'a');
+        gsize at;
+        PlEvent *data;
+
+        for (gsize i = 0; i < pad; i += 7)
+          prose[i] = '.';
+        g_string_append_printf (body, "x%s\r\n..stuffed. Two. Dots.\r\nEnd of text.%s\r\n.\r\nQUIT\r\n", prose, prose);
+        g_string_append_printf (want, "x%s\n.stuffed. Two. Dots.\nEnd of text.%s\n.", prose, prose);
+        at = split == 0 ? body->len : split == 1 ? body->len / 2 : 6 + pad / 2;
+        pl_dissector_feed (d, PL_DIR_CLIENT, (const guint8 *) body->str, at, 1);
+        pl_dissector_feed (d, PL_DIR_CLIENT, (const guint8 *) body->str + at, body->len - at, 2);
+        pl_dissector_finish (d, 3);
+        g_assert_cmpuint (sink.events->len, ==, 3);
+        data = g_ptr_array_index (sink.events, 1);
+        g_assert_cmpint (data->kind, ==, PL_EVENT_DATA);
+        g_assert_cmpstr (data->text, ==, want->str);
+        g_assert_cmpstr (((PlEvent *) g_ptr_array_index (sink.events, 2))->verb, ==, "QUIT");
+        pl_dissector_free (d);
+        g_ptr_array_unref (sink.events);
+      }
+}
+
 /* A unit longer than the limit is shown in parts, octets intact. */
 static void
 test_max_unit (void)
@@ -581,6 +620,7 @@ main (int    argc,
     g_test_add_data_func (cases[i].name, &cases[i], test_case);
   g_test_add_func ("/trace/smtp/byte-by-byte", test_byte_by_byte);
   g_test_add_func ("/trace/smtp/max-unit", test_max_unit);
+  g_test_add_func ("/trace/smtp/body-dots", test_body_dots);
   g_test_add_func ("/trace/hints-that-lie", test_hints_that_lie);
   g_test_add_func ("/trace/sniff", test_sniff);
   g_test_add_data_func ("/trace/random/smtp", GINT_TO_POINTER (PL_PROTOCOL_SMTP), test_random);
