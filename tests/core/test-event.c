@@ -2,6 +2,7 @@
 /* Tests of PlEvent: exact octets kept, display text made readable. */
 #include "pl-event.h"
 #include "pl-explain.h"
+#include "pl-test-event.h"
 
 #include <string.h>
 
@@ -194,22 +195,6 @@ make_spec (const UnitSpec *spec)
                             spec->status, spec->verb, spec->args);
 }
 
-static void
-assert_same_event (const PlEvent *a,
-                   const PlEvent *b)
-{
-  g_assert_cmpint (a->kind, ==, b->kind);
-  g_assert_cmpint (a->dir, ==, b->dir);
-  g_assert_cmpint (a->octets == NULL, ==, b->octets == NULL);
-  if (a->octets != NULL)
-    g_assert_true (g_bytes_equal (a->octets, b->octets));
-  g_assert_cmpstr (a->text, ==, b->text);
-  g_assert_cmpstr (a->verb, ==, b->verb);
-  g_assert_cmpstr (a->args, ==, b->args);
-  g_assert_cmpstr (a->status, ==, b->status);
-  g_assert_cmpstr (a->tag, ==, b->tag);
-}
-
 /*
  * While a thread shares, a unit made again (same octets, text, status,
  * verb and args) shares the first one's memory: its fields are what it
@@ -238,7 +223,7 @@ test_event_share (void)
         g_assert_cmpint (first->text == second->text, ==, c->shared);
         if (first->octets != NULL)
           g_assert_cmpint (first->octets == second->octets, ==, c->shared);
-        assert_same_event (second, alone);
+        pl_test_assert_same_event (second, alone);
         kept = pl_event_ref (order == 0 ? second : first);
         /* Either may go first; the other keeps what it shows. */
         if (order == 0)
@@ -246,12 +231,12 @@ test_event_share (void)
         else
           g_clear_pointer (&second, pl_event_unref);
         if (second != NULL)
-          assert_same_event (second, alone);
+          pl_test_assert_same_event (second, alone);
         if (first != NULL)
           {
             g_autoptr(PlEvent) again = make_spec (&c->first);
 
-            assert_same_event (first, again);
+            pl_test_assert_same_event (first, again);
           }
         g_clear_pointer (&first, pl_event_unref);
         g_clear_pointer (&second, pl_event_unref);
@@ -286,15 +271,15 @@ test_event_share_setters (void)
   g_assert_null (second->status);
   g_assert_cmpstr (second->tag, ==, "a1");
   g_assert_cmpstr (second->text, ==, "RCPT TO:<bob@b.example>");
-  assert_same_event (first, alone);
+  pl_test_assert_same_event (first, alone);
 
   /* The first's strings replaced: what is made next is not taken from it, and is still right. */
   pl_event_set_verb (first, "mail", "FROM:<alice@a.example>");
   third = make_spec (&spec);
   g_assert_true (third->octets != first->octets);
-  assert_same_event (third, alone);
+  pl_test_assert_same_event (third, alone);
   g_clear_pointer (&first, pl_event_unref);
-  assert_same_event (third, alone);
+  pl_test_assert_same_event (third, alone);
 
   /* Nested: the inner end keeps sharing, the outer one stops it. */
   pl_event_share_end ();
@@ -306,7 +291,7 @@ test_event_share_setters (void)
   pl_event_share_end ();
   after = make_spec (&spec);
   g_assert_true (after->octets != third->octets);
-  assert_same_event (after, alone);
+  pl_test_assert_same_event (after, alone);
 }
 
 static void
