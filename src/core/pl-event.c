@@ -821,8 +821,8 @@ pl_event_get_data (const PlEvent *self,
   return g_bytes_get_data (self->octets, len);
 }
 
-/* Octets shown as they are: printable ASCII and TAB. */
-static const guint8 plain[256] = {
+/* Octets shown as they are: printable ASCII and TAB (the JSON writer escapes from the same table). */
+const guint8 pl_display_plain[256] = {
   ['\t'] = 1,
   [0x20] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
   1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
@@ -920,7 +920,7 @@ append_plain_run (GString      *out,
       }
   }
 #endif
-  while (i < len && plain[data[i]])
+  while (i < len && pl_display_plain[data[i]])
     *o++ = (char) data[i++];
 #if defined(__SSE2__)
 done:
@@ -1017,7 +1017,7 @@ display_text_into (GString      *out,
         }
       at_line_start = FALSE;
 
-      if (plain[c])
+      if (pl_display_plain[c])
         {
           /* Most of any text is plain: copy the whole run at once, not octet by octet. */
           i = append_plain_run (out, data, i, len, unstuff_dots);

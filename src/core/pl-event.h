@@ -90,6 +90,13 @@ void      pl_event_take_text  (PlEvent      *event,
 const guint8 *pl_event_get_data (const PlEvent *event,
                                  gsize         *len);
 
+/*
+ * The octets a display text shows as they are, printable ASCII and TAB (1;
+ * every other octet 0): the rules of pl_display_text_from_octets(), shared
+ * with the JSON writer, which writes the same text escaped in one pass.
+ */
+extern const guint8 pl_display_plain[256];
+
 char     *pl_display_text_from_octets (const guint8 *data,
                                        gsize         len,
                                        gboolean      unstuff_dots);

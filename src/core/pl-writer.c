@@ -510,17 +510,6 @@ pl_json_append_string (GString    *out,
   set_end (out, o);
 }
 
-/* Octets pl_display_text_from_octets() shows as they are (printable ASCII and TAB), and JSON too but TAB, '"' and '\\'. */
-static const guint8 display_plain[256] = {
-  ['\t'] = 1,
-  [0x20] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-  1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-  1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-  1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-  1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-  1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x7f is not */
-};
-
 /*
  * The escape for @data[*@i] inside a run, when it has one there: TAB,
  * '"' and '\\' (plain in the display text, escaped in JSON), and a line
@@ -617,7 +606,7 @@ copy_display_json_run (char         *o,
     {
       guint8 c = data[k];
 
-      if (display_plain[c] && c != '\t' && c != '"' && c != '\\')
+      if (pl_display_plain[c] && c != '\t' && c != '"' && c != '\\')
         {
           *o++ = (char) c;
           k++;
@@ -731,7 +720,7 @@ pl_json_append_display_text (GString      *out,
           c = data[i];
         }
       at_line_start = FALSE;
-      if (display_plain[c])
+      if (pl_display_plain[c])
         {
 #if defined(HAVE_BASE64_SSSE3)
           if (avx2)
@@ -743,7 +732,7 @@ pl_json_append_display_text (GString      *out,
           if (i == len)
             break;
           c = data[i];
-          if (display_plain[c])
+          if (pl_display_plain[c])
             continue;
         }
       if (c == '\r' && i + 1 < len && data[i + 1] == '\n')
