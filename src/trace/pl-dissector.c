@@ -503,8 +503,9 @@ pl_stream_unit_contiguous (const PlStream  *s,
 {
   if (s->pending->len == 0)
     {
-      *data = s->chunk + s->unit_start;
-      *len = s->pos - s->unit_start;
+      /* Between feeds (a gap or the end) there is no chunk: the unit is empty. */
+      *data = s->chunk != NULL ? s->chunk + s->unit_start : NULL;
+      *len = s->chunk != NULL ? s->pos - s->unit_start : 0;
       return TRUE;
     }
   if (s->pos == s->unit_start)
