@@ -2,6 +2,7 @@
 /* postlab-cli trace: a pcap or pcapng file (or standard input) shown as mail sessions, command by reply. */
 #define G_LOG_DOMAIN "postlab-cli"
 
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #if defined(__GLIBC__)
@@ -18,6 +19,28 @@
 #define EXIT_DAMAGED 1
 /* Past this many, packet warnings are only counted. */
 #define MAX_WARNINGS 20
+
+static PlPcapSource *volatile running_source;
+
+/* Ctrl-C (or SIGTERM): stop reading; what was read is finished and shown, whole lines only. */
+static void
+on_signal (int signum)
+{
+  pl_pcap_source_break (running_source);
+}
+
+static void
+set_handlers (gboolean on)
+{
+  struct sigaction action;
+
+  memset (&action, 0, sizeof action);
+  action.sa_handler = on ? on_signal : SIG_DFL;
+  sigemptyset (&action.sa_mask);
+  /* No SA_RESTART: a read from a pipe that waits returns, and the loop sees the stop. */
+  sigaction (SIGINT, &action, NULL);
+  sigaction (SIGTERM, &action, NULL);
+}
 
 typedef struct {
   const char     *command;
@@ -115,8 +138,15 @@ pl_cmd_trace (int    argc,
   pl_tracer_set_name (tracer, pl_pcap_source_get_name (source));
   pl_tracer_set_show_unknown (tracer, all);
   pl_tracer_set_warning_func (tracer, on_warning, &warnings);
+  running_source = source;
+  set_handlers (TRUE);
   ok = pl_tracer_run (tracer, source, &error);
+  set_handlers (FALSE);
+  running_source = NULL;
   st = pl_tracer_get_stats (tracer);
+  if (pl_pcap_source_was_stopped (source))
+    pl_cli_error ("trace", "stopped after %" G_GUINT64_FORMAT " packets; the sessions so far are shown, "
+                  "cut where the capture was left", st->packets);
 
   if (!pl_trace_printer_flush (printer))
     exit_code = EXIT_DAMAGED;

@@ -912,6 +912,9 @@ pl_pcap_source_next (PlPcapSource  *self,
         continue;                 /* live: the timeout passed with nothing */
       if (rc == PCAP_ERROR_BREAK)
         return FALSE;             /* the end of the file, or pl_pcap_source_break() */
+      /* A read cut short by the signal that asked for the stop is the stop, not damage. */
+      if (rc < 0 && self->stop)
+        return FALSE;
       if (rc < 0)
         {
           const char *why = pcap_geterr (self->pcap);
@@ -971,6 +974,13 @@ pl_pcap_source_break (PlPcapSource *self)
   self->stop = 1;
   if (self->pcap != NULL)
     pcap_breakloop (self->pcap);
+}
+
+gboolean
+pl_pcap_source_was_stopped (PlPcapSource *self)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+  return self->stop != 0;
 }
 
 int

@@ -70,8 +70,14 @@ gboolean      pl_pcap_source_dump_to     (PlPcapSource         *self,
 gboolean      pl_pcap_source_next        (PlPcapSource         *self,
                                           PlPacket             *packet,
                                           GError              **error);
-/* Ends a live capture at the next packet or timeout; safe to call from a signal handler. */
+/*
+ * Ends the reading at the next packet (a live capture: or its timeout; a
+ * read that waits on a pipe returns when a signal interrupts it); safe to
+ * call from a signal handler.
+ */
 void          pl_pcap_source_break       (PlPcapSource         *self);
+/* TRUE once pl_pcap_source_break() was called: the input was left, not read to its end. */
+gboolean      pl_pcap_source_was_stopped (PlPcapSource         *self);
 
 int           pl_pcap_source_get_link_type (PlPcapSource       *self);
 const char   *pl_pcap_source_get_name    (PlPcapSource         *self);

@@ -7,10 +7,12 @@ came before still printed).
 
 import json
 import os
+import signal
 import struct
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from pcapgen import Pcap, textbook_pop3  # noqa: E402
@@ -63,6 +65,31 @@ def check_direct_reader(cli, tmp, data):
             check(out == out2, "%s %s: the file and standard input give the same transcript" % (name, args))
             check(err.replace(path, "standard input") == err2,
                   "%s: the same messages: %r, %r" % (name, err, err2))
+
+
+def check_ctrl_c(cli, data):
+    """`tcpdump -w - | postlab-cli trace -` ended with Ctrl-C: what was read is shown, in whole
+    lines (valid JSON), each open session closed, a word on standard error, exit 0; also while the
+    read waits for more of the pipe."""
+    # Everything but the last two records (the server's "+OK bye" and the FIN): the pipe stays open.
+    cut = len(data) - (16 + 54) - (16 + 54 + 24)
+    proc = subprocess.Popen([cli, "trace", "--json", "-"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    proc.stdin.write(data[:cut])
+    proc.stdin.flush()
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    try:
+        out, err = proc.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise AssertionError("trace - did not end after SIGINT while waiting on its pipe")
+    out, err = out.decode(), err.decode()
+    check(proc.returncode == 0, "Ctrl-C ends trace cleanly: exit %d, %s" % (proc.returncode, err))
+    objs = [json.loads(line) for line in out.splitlines()]
+    check(any(o["type"] == "event" and o.get("verb") == "QUIT" for o in objs), "what was read is shown: %s" % out)
+    check(objs[-1]["type"] == "end", "the open session is closed: %r" % objs[-1])
+    check("stopped after" in err, "a word on standard error: %r" % err)
 
 
 def main():
@@ -139,6 +166,7 @@ def main():
     check("S: +OK bye" in out, "the rest is traced")
 
     check_direct_reader(cli, tmp, data)
+    check_ctrl_c(cli, data)
 
     print("postlab-cli trace: all checks passed")
     return 0
