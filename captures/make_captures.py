@@ -13,9 +13,7 @@ import http.server
 import imaplib
 import os
 import poplib
-import pwd
 import random
-import shutil
 import signal
 import smtplib
 import socket
@@ -28,6 +26,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True   # no __pycache__ among the captures
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
+from pldovecot import Dovecot  # noqa: E402
 from plserve import Server, free_port  # noqa: E402
 
 import reorder_segments  # noqa: E402
@@ -308,112 +307,6 @@ def http_webmail(path):
         httpd.server_close()
 
 
-def _user_exists(name):
-    try:
-        pwd.getpwnam(name)
-        return True
-    except KeyError:
-        return False
-
-
-class Dovecot:
-    """Dovecot's IMAP server on a free loopback port with a configuration of its own (as
-    tests/integration/test_dovecot.py runs its POP3 server): user bob, password hungry."""
-
-    def __init__(self, tmp):
-        self.tmp = tmp
-        os.chmod(tmp, 0o755)
-        self.port = free_port()
-        self.log = os.path.join(tmp, "dovecot.log")
-        maildir = os.path.join(tmp, "home", "bob", "Maildir")
-        for sub in ("tmp", "new", "cur"):
-            os.makedirs(os.path.join(maildir, sub))
-        for number, message in enumerate((LUNCH, RECIPE), 1):
-            with open(os.path.join(maildir, "new", "%d.M%d.postlab-sample" % (1744630000 + number, number)), "wb") as f:
-                f.write(message.replace("\r\n", "\n").encode())
-        with open(os.path.join(tmp, "passwd"), "w") as f:
-            f.write("bob:{PLAIN}hungry\n")
-        if os.getuid() == 0:
-            # Dovecot never reads mail as root: the mail belongs to an unprivileged user.
-            mail_user = pwd.getpwnam("nobody" if _user_exists("nobody") else "dovenull")
-            uid, gid = mail_user.pw_uid, mail_user.pw_gid
-            for folder, _subdirs, files in os.walk(os.path.join(tmp, "home")):
-                os.chown(folder, uid, gid)
-                for name in files:
-                    os.chown(os.path.join(folder, name), uid, gid)
-            privileges = ("first_valid_uid = %d\nfirst_valid_gid = %d\ndefault_login_user = %s\n"
-                          "default_internal_user = %s\n"
-                          % (min(uid, 100), min(gid, 100), "dovenull" if _user_exists("dovenull") else "nobody",
-                             "dovecot" if _user_exists("dovecot") else "nobody"))
-            chroot = ""
-        else:
-            uid, gid = os.getuid(), os.getgid()
-            user = pwd.getpwuid(uid).pw_name
-            privileges = ("first_valid_uid = %d\nfirst_valid_gid = %d\ndefault_login_user = %s\n"
-                          "default_internal_user = %s\n" % (uid, gid, user, user))
-            chroot = "  chroot =\n"
-        self.conf = os.path.join(tmp, "dovecot.conf")
-        with open(self.conf, "w") as f:
-            f.write("""# Written by Postlab's make_captures.py: IMAP only, loopback only, plain text.
-base_dir = {tmp}/run
-state_dir = {tmp}/state
-log_path = {log}
-info_log_path = {log}
-protocols = imap
-listen = 127.0.0.1
-ssl = no
-disable_plaintext_auth = no
-auth_mechanisms = plain
-auth_failure_delay = 0
-{privileges}
-passdb {{
-  driver = passwd-file
-  args = scheme=PLAIN username_format=%u {tmp}/passwd
-}}
-userdb {{
-  driver = static
-  args = uid={uid} gid={gid} home={tmp}/home/%u
-}}
-mail_location = maildir:~/Maildir
-service imap-login {{
-{chroot}  inet_listener imap {{
-    address = 127.0.0.1
-    port = {port}
-  }}
-}}
-service anvil {{
-  chroot =
-}}
-""".format(tmp=tmp, log=self.log, privileges=privileges, uid=uid, gid=gid, chroot=chroot, port=self.port))
-
-    def __enter__(self):
-        dovecot = shutil.which("dovecot") or "/usr/sbin/dovecot"
-        self.proc = subprocess.Popen([dovecot, "-F", "-c", self.conf],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=2) as probe:
-                    probe.settimeout(5)
-                    if probe.recv(256).startswith(b"* OK"):
-                        log("dovecot: IMAP on %d" % self.port)
-                        return self
-            except OSError:
-                pass
-            time.sleep(0.1)
-        self.__exit__()
-        raise RuntimeError("dovecot did not answer on port %d" % self.port)
-
-    def __exit__(self, *exc):
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        return False
-
-
 def imap_exchange(sock, data, tag):
     """Sends @data, reads until the completion tagged @tag."""
     sock.sendall(data)
@@ -431,28 +324,33 @@ def imap_literals(path):
     client waits for '+'), FETCH of a whole message (a literal from the server), SEARCH with a
     literal, STORE, LOGOUT. Then a raw client that sends non-synchronising literals (RFC 7888
     LITERAL+, {n+}) and fetches a partial body."""
-    with tempfile.TemporaryDirectory(prefix="postlab-imap-") as tmp, Dovecot(tmp) as dovecot:
-        with Tcpdump(path, [dovecot.port]):
-            random.seed(5)   # imaplib's tag prefix is random: the same one every time
-            client = imaplib.IMAP4("127.0.0.1", dovecot.port, timeout=10)
-            client.login("bob", "hungry")
-            client.select("INBOX")
-            client.append("INBOX", "(\\Seen)", None, RECIPE.replace("The dumpling recipe", "Re: dumplings").encode())
-            client.fetch("1:*", "(FLAGS RFC822.SIZE)")
-            client.fetch("1", "(BODY[])")
-            client.literal = "K\u00fcche".encode()
-            client.search("UTF-8", "BODY")
-            client.store("2", "+FLAGS", "(\\Seen)")
-            client.logout()
+    with tempfile.TemporaryDirectory(prefix="postlab-imap-") as tmp:
+        dovecot = Dovecot("imap", "bob", "hungry", tmp)
+        dovecot.deliver([message.replace("\r\n", "\n").encode() for message in (LUNCH, RECIPE)],
+                        ["%d.M%d.postlab-sample" % (1744630000 + number, number) for number in (1, 2)])
+        with dovecot:
+            log("dovecot: IMAP on %d" % dovecot.port)
+            with Tcpdump(path, [dovecot.port]):
+                random.seed(5)   # imaplib's tag prefix is random: the same one every time
+                client = imaplib.IMAP4("127.0.0.1", dovecot.port, timeout=10)
+                client.login("bob", "hungry")
+                client.select("INBOX")
+                client.append("INBOX", "(\\Seen)", None, RECIPE.replace("The dumpling recipe", "Re: dumplings").encode())
+                client.fetch("1:*", "(FLAGS RFC822.SIZE)")
+                client.fetch("1", "(BODY[])")
+                client.literal = "K\u00fcche".encode()
+                client.search("UTF-8", "BODY")
+                client.store("2", "+FLAGS", "(\\Seen)")
+                client.logout()
 
-            with socket.create_connection(("127.0.0.1", dovecot.port), timeout=10) as raw:
-                greeting = raw.recv(4096)
-                if not greeting.startswith(b"* OK"):
-                    raise RuntimeError("no IMAP greeting: %r" % greeting)
-                imap_exchange(raw, b"a1 LOGIN {3+}\r\nbob {6+}\r\nhungry\r\n", b"a1")
-                imap_exchange(raw, b"a2 EXAMINE INBOX\r\n", b"a2")
-                imap_exchange(raw, b"a3 FETCH 2 (BODY.PEEK[HEADER.FIELDS (SUBJECT)] BODY.PEEK[TEXT]<0.40>)\r\n", b"a3")
-                imap_exchange(raw, b"a4 LOGOUT\r\n", b"a4")
+                with socket.create_connection(("127.0.0.1", dovecot.port), timeout=10) as raw:
+                    greeting = raw.recv(4096)
+                    if not greeting.startswith(b"* OK"):
+                        raise RuntimeError("no IMAP greeting: %r" % greeting)
+                    imap_exchange(raw, b"a1 LOGIN {3+}\r\nbob {6+}\r\nhungry\r\n", b"a1")
+                    imap_exchange(raw, b"a2 EXAMINE INBOX\r\n", b"a2")
+                    imap_exchange(raw, b"a3 FETCH 2 (BODY.PEEK[HEADER.FIELDS (SUBJECT)] BODY.PEEK[TEXT]<0.40>)\r\n", b"a3")
+                    imap_exchange(raw, b"a4 LOGOUT\r\n", b"a4")
 
 
 CAPTURES = [

@@ -417,3 +417,35 @@ pl_line_reader_peek (PlLineReader *self,
   *len = unread_end (self) - self->start;
   return unread_base (self) + self->start;
 }
+
+gboolean
+pl_line_split_command (const guint8 *line,
+                       gsize         len,
+                       gsize         max_verb,
+                       gsize        *verb_len,
+                       gsize        *args_start)
+{
+  gsize n = 0;
+  gsize start;
+
+  g_return_val_if_fail (line != NULL || len == 0, FALSE);
+  g_return_val_if_fail (verb_len != NULL, FALSE);
+  g_return_val_if_fail (args_start != NULL, FALSE);
+
+  while (n < len && line[n] != ' ')
+    {
+      if (line[n] < 0x21 || line[n] > 0x7e)
+        return FALSE;
+      n++;
+    }
+  if (n == 0 || n > max_verb)
+    return FALSE;
+
+  start = n < len ? n + 1 : len;
+  if (len > start && memchr (line + start, '\0', len - start) != NULL)
+    return FALSE;
+
+  *verb_len = n;
+  *args_start = start;
+  return TRUE;
+}

@@ -57,6 +57,20 @@ gboolean      pl_line_reader_is_mid_line  (PlLineReader  *self);
 const guint8 *pl_line_reader_peek         (PlLineReader  *self,
                                            gsize         *len);
 
+/*
+ * The shape of a command line in the text protocols here (RFC 1939 section
+ * 3, RFC 5321 section 4.1.1): a verb of 1 to @max_verb printable ASCII
+ * characters up to the first space, then, after that one space, the
+ * arguments as sent. Says where the parts are (@line[0 .. *@verb_len),
+ * @line[*@args_start .. @len)); FALSE for a verb that is not so, or for
+ * arguments that hold a NUL (they could not be shown as a C string).
+ */
+gboolean      pl_line_split_command       (const guint8  *line,
+                                           gsize          len,
+                                           gsize          max_verb,
+                                           gsize         *verb_len,
+                                           gsize         *args_start);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PlLineReader, pl_line_reader_free)
 
 G_END_DECLS

@@ -6,6 +6,8 @@
 
 #include <string.h>
 
+#include "pl-line-reader.h"
+
 /* RFC 2449 section 4 lets extension keywords run to 40 characters. */
 #define MAX_VERB_LEN PL_POP3_MAX_VERB_LEN
 
@@ -25,29 +27,7 @@ pl_pop3_split_command (const guint8 *line,
                        gsize        *verb_len,
                        gsize        *args_start)
 {
-  gsize n = 0;
-  gsize start;
-
-  g_return_val_if_fail (line != NULL || len == 0, FALSE);
-  g_return_val_if_fail (verb_len != NULL, FALSE);
-  g_return_val_if_fail (args_start != NULL, FALSE);
-
-  while (n < len && line[n] != ' ')
-    {
-      if (line[n] < 0x21 || line[n] > 0x7e)
-        return FALSE;
-      n++;
-    }
-  if (n == 0 || n > MAX_VERB_LEN)
-    return FALSE;
-
-  start = n < len ? n + 1 : len;
-  if (len > start && memchr (line + start, '\0', len - start) != NULL)
-    return FALSE;
-
-  *verb_len = n;
-  *args_start = start;
-  return TRUE;
+  return pl_line_split_command (line, len, MAX_VERB_LEN, verb_len, args_start);
 }
 
 gboolean

@@ -7,6 +7,8 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "pl-line-reader.h"
+
 #define MAX_VERB_LEN PL_SMTP_MAX_VERB_LEN
 
 G_DEFINE_QUARK (pl-smtp-syntax-error-quark, pl_smtp_syntax_error)
@@ -28,29 +30,7 @@ pl_smtp_split_command (const guint8 *line,
                        gsize        *verb_len,
                        gsize        *args_start)
 {
-  gsize n = 0;
-  gsize start;
-
-  g_return_val_if_fail (line != NULL || len == 0, FALSE);
-  g_return_val_if_fail (verb_len != NULL, FALSE);
-  g_return_val_if_fail (args_start != NULL, FALSE);
-
-  while (n < len && line[n] != ' ')
-    {
-      if (line[n] < 0x21 || line[n] > 0x7e)
-        return FALSE;
-      n++;
-    }
-  if (n == 0 || n > MAX_VERB_LEN)
-    return FALSE;
-
-  start = n < len ? n + 1 : len;
-  if (len > start && memchr (line + start, '\0', len - start) != NULL)
-    return FALSE;
-
-  *verb_len = n;
-  *args_start = start;
-  return TRUE;
+  return pl_line_split_command (line, len, MAX_VERB_LEN, verb_len, args_start);
 }
 
 gboolean
