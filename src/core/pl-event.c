@@ -3,6 +3,7 @@
 #define G_LOG_DOMAIN "postlab-core"
 
 #include "pl-event.h"
+#include "pl-sanitizer.h"
 
 #include <string.h>
 #if defined(__linux__)
@@ -67,16 +68,7 @@ pl_event_new_take (PlEventKind  kind,
  */
 #define SLAB_ALIGN 8
 /* Under AddressSanitizer every event is a malloc of its own, so that an overrun is caught at its end. */
-#if defined(__SANITIZE_ADDRESS__)
-#define SLAB_DISABLED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SLAB_DISABLED 1
-#endif
-#endif
-#ifndef SLAB_DISABLED
-#define SLAB_DISABLED 0
-#endif
+#define SLAB_DISABLED PL_ADDRESS_SANITIZER
 #define SLAB_MIN_SIZE ((gsize) 64 * 1024)
 #define SLAB_MAX_SIZE ((gsize) 2 * 1024 * 1024)
 /* A bigger event (a long message) is a malloc of its own. */
@@ -501,7 +493,8 @@ event_new (PlEventKind   kind,
            gboolean      unstuff_dots,
            const char   *status,
            const char   *verb,
-           const char   *args)
+           const char   *args,
+           const char   *tag)
 {
   g_autofree char *made_here = NULL;
   const char *shown = NULL;
@@ -509,7 +502,8 @@ event_new (PlEventKind   kind,
   gsize status_size = status != NULL ? strlen (status) + 1 : 0;
   gsize verb_size = verb != NULL ? strlen (verb) + 1 : 0;
   gsize args_size = args != NULL ? strlen (args) + 1 : 0;
-  gsize fixed = len + status_size + verb_size + args_size;
+  gsize tag_size = tag != NULL ? strlen (tag) + 1 : 0;
+  gsize fixed = len + status_size + verb_size + args_size + tag_size;
   gsize room = 0;
   gsize extra;
   PlEvent *self = NULL;
@@ -527,7 +521,7 @@ event_new (PlEventKind   kind,
   g_return_val_if_fail (fixed < INLINE_IN_SLAB / 4, NULL);
 
   /* Units by their octets; notes (no octets, a text given) by their text. */
-  if (g_atomic_int_get (&sharing_threads) > 0
+  if (g_atomic_int_get (&sharing_threads) > 0 && tag == NULL
       && (octets != NULL ? len > 0 && len <= SHARE_MAX_LEN : text != NULL && (text_len = strlen (text)) <= SHARE_MAX_LEN)
       && (share = g_private_get (&share_table)) != NULL && share->depth > 0)
     {
@@ -599,6 +593,12 @@ event_new (PlEventKind   kind,
       self->args = p;
       p += args_size;
     }
+  if (tag != NULL)
+    {
+      memcpy (p, tag, tag_size);
+      self->tag = p;
+      p += tag_size;
+    }
   self->text = p;
   if (room > 0)
     {
@@ -653,7 +653,29 @@ pl_event_new_unit (PlEventKind   kind,
 {
   g_autofree char *taken = text;
 
-  return event_new (kind, dir, octets, len, taken, FALSE, status, verb, args);
+  return event_new (kind, dir, octets, len, taken, FALSE, status, verb, args, NULL);
+}
+
+/*
+ * pl_event_new_unit_full:
+ * As pl_event_new_unit(), with @text copied (NULL: made from the octets;
+ * a string that outlives the call, a literal too) and @tag (an IMAP tag,
+ * RFC 3501 section 2.2.1; may be NULL) kept with the other strings, as
+ * pl_event_set_tag() sets it: a tracer sets them all at once, without an
+ * allocation of each.
+ */
+PlEvent *
+pl_event_new_unit_full (PlEventKind   kind,
+                        PlDirection   dir,
+                        const guint8 *octets,
+                        gsize         len,
+                        const char   *text,
+                        const char   *tag,
+                        const char   *status,
+                        const char   *verb,
+                        const char   *args)
+{
+  return event_new (kind, dir, octets, len, text, FALSE, status, verb, args, tag);
 }
 
 /*
@@ -700,7 +722,7 @@ pl_event_new_body (PlEventKind   kind,
 {
   g_return_val_if_fail (octets != NULL || len == 0, NULL);
 
-  return event_new (kind, dir, octets, len, NULL, TRUE, status, NULL, NULL);
+  return event_new (kind, dir, octets, len, NULL, TRUE, status, NULL, NULL, NULL);
 }
 
 /*
@@ -718,7 +740,7 @@ pl_event_new_note_copy (const char *text,
 {
   g_return_val_if_fail (text != NULL, NULL);
 
-  return event_new (PL_EVENT_NOTE, PL_DIR_NONE, NULL, 0, text, FALSE, NULL, verb, verb != NULL ? args : NULL);
+  return event_new (PL_EVENT_NOTE, PL_DIR_NONE, NULL, 0, text, FALSE, NULL, verb, verb != NULL ? args : NULL, NULL);
 }
 
 PlEvent *

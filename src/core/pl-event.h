@@ -61,6 +61,15 @@ PlEvent  *pl_event_new_unit   (PlEventKind   kind,
                                const char   *status,
                                const char   *verb,
                                const char   *args);
+PlEvent  *pl_event_new_unit_full (PlEventKind   kind,
+                                  PlDirection   dir,
+                                  const guint8 *octets,
+                                  gsize         len,
+                                  const char   *text,
+                                  const char   *tag,
+                                  const char   *status,
+                                  const char   *verb,
+                                  const char   *args);
 PlEvent  *pl_event_new_note   (const char   *format,
                                ...) G_GNUC_PRINTF (1, 2);
 PlEvent  *pl_event_new_body   (PlEventKind   kind,

@@ -15,7 +15,8 @@ G_BEGIN_DECLS
  */
 typedef struct {
   PlDirection    dir;
-  GByteArray    *pending;
+  guint8        *pending;          /* @pending_len octets of @capacity (NULL when 0) */
+  gsize          pending_len;
   const guint8  *chunk;
   gsize          chunk_len;
   gsize          unit_start;
@@ -38,6 +39,7 @@ typedef struct {
   guint64        expect;
   gsize          capacity;
   gboolean       regrow;       /* a long unit took the buffer: the next starts at PENDING_KEEP */
+  gboolean       recycle;      /* pl_dissector_set_transient(): a long unit's buffer comes back for the next */
   gsize          max_unit;     /* the dissector's: no more room than this is made on a unit's word */
 
   /* pl_dissector_defer_text(): the last event taken, if its text is still to make, and how. */
@@ -112,7 +114,7 @@ PlStream     *pl_dissector_peer            (PlDissector  *self,
 static inline gsize
 pl_stream_unit_len (const PlStream *stream)
 {
-  return stream->pending->len + (stream->pos - stream->unit_start);
+  return stream->pending_len + (stream->pos - stream->unit_start);
 }
 guint8        pl_stream_unit_byte          (const PlStream *stream,
                                             gsize         index);
@@ -163,6 +165,13 @@ PlEvent      *pl_stream_take_event         (PlStream     *stream,
 PlEvent      *pl_stream_take_unit_event    (PlStream     *stream,
                                             PlEventKind   kind,
                                             gboolean      unstuff_dots,
+                                            const char   *status,
+                                            const char   *verb,
+                                            const char   *args);
+/* The same for an IMAP unit, with its @tag (RFC 3501 section 2.2.1; may be NULL); its text as it is. */
+PlEvent      *pl_stream_take_tagged_event  (PlStream     *stream,
+                                            PlEventKind   kind,
+                                            const char   *tag,
                                             const char   *status,
                                             const char   *verb,
                                             const char   *args);

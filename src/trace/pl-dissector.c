@@ -6,6 +6,8 @@
 
 #include <string.h>
 
+#include "pl-sanitizer.h"
+
 /* No protocol line is this long; past it a unit is shown as it is and the line read on as a fragment. */
 #define MAX_LINE (64 * 1024)
 /*
@@ -18,6 +20,98 @@
 #define PENDING_KEEP (64 * 1024)
 /* A unit gathered this short is copied out of @pending, which keeps its buffer. */
 #define PENDING_COPY_MAX (16 * 1024)
+
+/*
+ * The buffers of units gathered across chunks. When a stream's events do
+ * not stay (pl_dissector_set_transient(): the trace keeps none), a
+ * gathered unit's buffer comes back here when its event goes and is given
+ * to the next unit of its size: a message body is a malloc of 64 KiB or
+ * more, which glibc serves and takes back with a tidy of its free lists
+ * each time (and often pages new from the kernel). A few are kept, a few
+ * MiB in all, whatever the capture. Under AddressSanitizer none are, so
+ * that a use after free is still caught.
+ */
+#define POOL_SLOTS 8
+#define POOL_MAX_OCTETS ((gsize) 4 * 1024 * 1024)
+
+/* In front of a buffer's octets: what it is, for whoever frees it (an event's GBytes, in any thread). */
+typedef struct {
+  gsize     size;       /* octets after the head */
+  gboolean  recycle;    /* back to the pool when freed */
+} BufferHead;           /* 16 octets: what follows is aligned as malloc's */
+
+static GMutex      pool_lock;
+static BufferHead *pool[POOL_SLOTS];
+static guint       pool_len;
+static gsize       pool_octets;
+
+static inline BufferHead *
+head_of (guint8 *data)
+{
+  return (BufferHead *) (gpointer) data - 1;
+}
+
+/* A buffer of @size octets; from the pool when one of that size is there and @recycle. */
+static guint8 *
+buffer_new (gsize    size,
+            gboolean recycle)
+{
+  BufferHead *head = NULL;
+
+  if (recycle && !PL_ADDRESS_SANITIZER)
+    {
+      g_mutex_lock (&pool_lock);
+      for (guint i = 0; i < pool_len; i++)
+        if (pool[i]->size == size)
+          {
+            head = pool[i];
+            pool[i] = pool[--pool_len];
+            pool_octets -= size;
+            break;
+          }
+      g_mutex_unlock (&pool_lock);
+    }
+  if (head == NULL)
+    head = g_malloc (sizeof (BufferHead) + size);
+  head->size = size;
+  head->recycle = recycle;
+  return (guint8 *) (head + 1);
+}
+
+/* Frees a buffer of buffer_new() (NULL is none), or keeps it for the next unit of its size. */
+static void
+buffer_free (gpointer data)
+{
+  BufferHead *head;
+
+  if (data == NULL)
+    return;
+  head = head_of (data);
+  if (head->recycle && !PL_ADDRESS_SANITIZER)
+    {
+      g_mutex_lock (&pool_lock);
+      if (pool_len < POOL_SLOTS && pool_octets + head->size <= POOL_MAX_OCTETS)
+        {
+          pool[pool_len++] = head;
+          pool_octets += head->size;
+          head = NULL;
+        }
+      g_mutex_unlock (&pool_lock);
+    }
+  g_free (head);
+}
+
+/* The buffer cut to its first @len octets, for an event that stays (no copy when realloc() can cut it in place). */
+static guint8 *
+buffer_shrink (guint8 *data,
+               gsize   len)
+{
+  BufferHead *head = g_realloc (head_of (data), sizeof (BufferHead) + len);
+
+  head->size = len;
+  head->recycle = FALSE;
+  return (guint8 *) (head + 1);
+}
 
 /* The protocol nobody recognised: octets shown as they come. */
 static void
@@ -62,33 +156,36 @@ pending_append (PlStream     *s,
                 const guint8 *data,
                 gsize         n)
 {
-  gsize need = s->pending->len + n;
+  gsize need = s->pending_len + n;
 
+  if (n == 0)
+    return;
   if (need > s->capacity)
     {
       gsize room = need;
-      guint len = s->pending->len;
-      GByteArray *grown;
+      guint8 *grown;
 
       if (s->expect > need)
         room = (gsize) MIN (s->expect, (guint64) MAX (s->max_unit, need));
       else if (s->regrow)
         room = MAX (need, PENDING_KEEP);
       s->regrow = FALSE;
-      /* What GArray allocates anyway: a power of two (so a unit that says nothing still grows by doubling). */
+      /* A power of two (so a unit that says nothing still grows by doubling, and buffers come back in a few sizes). */
       room = (gsize) 1 << g_bit_storage (MAX (room, 64) - 1);
       /*
        * A new buffer and what the unit has so far copied into it: realloc()
        * would copy the whole of the old buffer (up to PENDING_KEEP), not
        * just the octets in use, when it cannot grow it where it is.
        */
-      grown = g_byte_array_sized_new ((guint) room);
-      g_byte_array_append (grown, s->pending->data, len);
-      g_byte_array_unref (s->pending);
+      grown = buffer_new (room, s->recycle);
+      if (s->pending_len > 0)
+        memcpy (grown, s->pending, s->pending_len);
+      buffer_free (s->pending);
       s->pending = grown;
       s->capacity = room;
     }
-  g_byte_array_append (s->pending, data, (guint) n);
+  memcpy (s->pending + s->pending_len, data, n);
+  s->pending_len += n;
 }
 
 void
@@ -104,7 +201,6 @@ stream_init (PlStream    *stream,
 {
   memset (stream, 0, sizeof *stream);
   stream->dir = dir;
-  stream->pending = g_byte_array_new ();
   stream->max_unit = PL_DISSECTOR_DEFAULT_MAX_UNIT;
 }
 
@@ -139,8 +235,8 @@ pl_dissector_free (PlDissector *self)
     return;
   if (self->klass->finalize != NULL)
     self->klass->finalize (self);
-  g_byte_array_unref (self->client.pending);
-  g_byte_array_unref (self->server.pending);
+  buffer_free (self->client.pending);
+  buffer_free (self->server.pending);
   g_free (self);
 }
 
@@ -188,9 +284,9 @@ guint8
 pl_stream_unit_byte (const PlStream *s,
                      gsize           index)
 {
-  if (index < s->pending->len)
-    return s->pending->data[index];
-  return s->chunk[s->unit_start + (index - s->pending->len)];
+  if (index < s->pending_len)
+    return s->pending[index];
+  return s->chunk[s->unit_start + (index - s->pending_len)];
 }
 
 gboolean
@@ -220,18 +316,18 @@ pl_stream_next_line (PlDissector   *self,
     }
   end = (gsize) (lf - s->chunk) + 1;
   s->last_line_start = s->line_start;
-  if (s->line_start < s->pending->len)
+  if (s->line_start < s->pending_len)
     {
       /* The line began in an earlier chunk: gather the unit so the line is in one piece. */
       pending_append (s, s->chunk + s->unit_start, end - s->unit_start);
       s->unit_start = end;
       s->pos = end;
-      *line = s->pending->data + s->line_start;
-      *len = s->pending->len - s->line_start;
+      *line = s->pending + s->line_start;
+      *len = s->pending_len - s->line_start;
     }
   else
     {
-      gsize at = s->unit_start + (s->line_start - s->pending->len);
+      gsize at = s->unit_start + (s->line_start - s->pending_len);
 
       *line = s->chunk + at;
       *len = end - at;
@@ -254,10 +350,10 @@ pl_stream_skip_body_lines (PlDissector *self,
   const guint8 *lf;
 
   /* The first line after a gap is the caller's to look at (it may begin the next reply). */
-  if (from >= stop || s->gap_pending || s->line_start != pl_stream_unit_len (s) || s->pending->len >= self->max_unit)
+  if (from >= stop || s->gap_pending || s->line_start != pl_stream_unit_len (s) || s->pending_len >= self->max_unit)
     return;
   /* A line ending at e (past its LF) leaves the unit at pending + (e - unit_start) octets: that must stay below max_unit. */
-  room = s->unit_start + (self->max_unit - s->pending->len) - 1;
+  room = s->unit_start + (self->max_unit - s->pending_len) - 1;
   stop = MIN (stop, room);
   if (stop <= from)
     return;
@@ -287,7 +383,7 @@ pl_stream_skip_body_lines (PlDissector *self,
     const guint8 *before = lf > base + from ? memrchr (base + from, '\n', (gsize) (lf - (base + from))) : NULL;
     gsize line_at = before != NULL ? (gsize) (before - base) + 1 : from;
 
-    s->last_line_start = s->pending->len + (line_at - s->unit_start);
+    s->last_line_start = s->pending_len + (line_at - s->unit_start);
   }
   s->pos = e;
   s->line_start = pl_stream_unit_len (s);
@@ -326,22 +422,20 @@ pl_stream_take_all (PlStream *s)
 static GBytes *
 steal_pending (PlStream *s)
 {
-  gsize len = s->pending->len;
+  gsize len = s->pending_len;
   guint8 *data;
 
   s->expect = 0;
+  s->pending_len = 0;
   if (len <= PENDING_COPY_MAX)
-    {
-      GBytes *bytes = g_bytes_new (s->pending->data, len);
-
-      g_byte_array_set_size (s->pending, 0);
-      return bytes;
-    }
-  data = g_byte_array_steal (s->pending, &len);
-  /* The array is empty and holds no buffer now. */
+    return g_bytes_new (s->pending, len);
+  data = g_steal_pointer (&s->pending);
   s->capacity = 0;
   s->regrow = TRUE;
-  return g_bytes_new_take (g_realloc (data, MAX (len, 1)), len);
+  /* An event that stays keeps only its octets; one that goes soon gives the whole buffer back (buffer_free()). */
+  if (!s->recycle)
+    data = buffer_shrink (data, len);
+  return g_bytes_new_with_free_func (data, len, buffer_free, data);
 }
 
 /* The first @upto octets of the unit as GBytes; what follows them becomes the unit. */
@@ -351,21 +445,22 @@ take_unit_bytes (PlStream *s,
 {
   GBytes *bytes;
 
-  if (s->pending->len == 0)
+  if (s->pending_len == 0)
     {
       bytes = g_bytes_new (s->chunk + s->unit_start, upto);
       s->unit_start += upto;
     }
-  else if (upto == s->pending->len)
+  else if (upto == s->pending_len)
     bytes = steal_pending (s);
-  else if (upto <= s->pending->len)
+  else if (upto <= s->pending_len)
     {
-      bytes = g_bytes_new (s->pending->data, upto);
-      g_byte_array_remove_range (s->pending, 0, (guint) upto);
+      bytes = g_bytes_new (s->pending, upto);
+      memmove (s->pending, s->pending + upto, s->pending_len - upto);
+      s->pending_len -= upto;
     }
   else
     {
-      gsize from_chunk = upto - s->pending->len;
+      gsize from_chunk = upto - s->pending_len;
 
       pending_append (s, s->chunk + s->unit_start, from_chunk);
       s->unit_start += from_chunk;
@@ -433,23 +528,26 @@ pl_stream_take_event (PlStream    *s,
   return pl_stream_take_unit_event (s, kind, unstuff_dots, NULL, NULL, NULL);
 }
 
-PlEvent *
-pl_stream_take_unit_event (PlStream    *s,
-                           PlEventKind  kind,
-                           gboolean     unstuff_dots,
-                           const char  *status,
-                           const char  *verb,
-                           const char  *args)
+static PlEvent *
+take_unit_event (PlStream    *s,
+                 PlEventKind  kind,
+                 gboolean     unstuff_dots,
+                 const char  *tag,
+                 const char  *status,
+                 const char  *verb,
+                 const char  *args)
 {
   gsize len = pl_stream_unit_len (s);
   PlEvent *event;
 
   s->line_start = 0;
   s->last_line_start = 0;
-  if (s->pending->len > 0)
+  if (s->pending_len > 0)
     {
       /* Gathered across chunks: its buffer goes to the event as it is. */
       event = event_from_bytes (s, take_unit_bytes (s, len), kind, unstuff_dots);
+      if (tag != NULL)
+        pl_event_set_tag (event, tag);
       if (status != NULL)
         pl_event_set_status (event, status);
       if (verb != NULL)
@@ -463,13 +561,16 @@ pl_stream_take_unit_event (PlStream    *s,
    */
   {
     const guint8 *octets = s->chunk + s->unit_start;
-    char *text;
 
     if (s->defer_text)
-      text = g_strdup ("");
+      event = pl_event_new_unit_full (kind, s->dir, octets, len, "", tag, status, verb, verb != NULL ? args : NULL);
     else
-      text = pl_display_text_from_octets (octets, len, unstuff_dots);
-    event = pl_event_new_unit (kind, s->dir, octets, len, text, status, verb, verb != NULL ? args : NULL);
+      {
+        event = pl_event_new_unit (kind, s->dir, octets, len, pl_display_text_from_octets (octets, len, unstuff_dots),
+                                   status, verb, verb != NULL ? args : NULL);
+        if (tag != NULL)
+          pl_event_set_tag (event, tag);
+      }
     s->unit_start += len;
     s->expect = 0;
     if (s->defer_text)
@@ -480,6 +581,28 @@ pl_stream_take_unit_event (PlStream    *s,
       }
   }
   return event;
+}
+
+PlEvent *
+pl_stream_take_unit_event (PlStream    *s,
+                           PlEventKind  kind,
+                           gboolean     unstuff_dots,
+                           const char  *status,
+                           const char  *verb,
+                           const char  *args)
+{
+  return take_unit_event (s, kind, unstuff_dots, NULL, status, verb, args);
+}
+
+PlEvent *
+pl_stream_take_tagged_event (PlStream    *s,
+                             PlEventKind  kind,
+                             const char  *tag,
+                             const char  *status,
+                             const char  *verb,
+                             const char  *args)
+{
+  return take_unit_event (s, kind, FALSE, tag, status, verb, args);
 }
 
 PlEvent *
@@ -501,7 +624,7 @@ pl_stream_unit_contiguous (const PlStream  *s,
                            const guint8   **data,
                            gsize           *len)
 {
-  if (s->pending->len == 0)
+  if (s->pending_len == 0)
     {
       /* Between feeds (a gap or the end) there is no chunk: the unit is empty. */
       *data = s->chunk != NULL ? s->chunk + s->unit_start : NULL;
@@ -510,8 +633,8 @@ pl_stream_unit_contiguous (const PlStream  *s,
     }
   if (s->pos == s->unit_start)
     {
-      *data = s->pending->data;
-      *len = s->pending->len;
+      *data = s->pending;
+      *len = s->pending_len;
       return TRUE;
     }
   return FALSE;
@@ -627,6 +750,15 @@ pl_dissector_mark_encrypted (PlDissector *self,
   self->encrypted = TRUE;
   if (self->sink.encrypted != NULL)
     self->sink.encrypted (how, self->user_data);
+}
+
+void
+pl_dissector_set_transient (PlDissector *self,
+                            gboolean     transient)
+{
+  g_return_if_fail (self != NULL);
+  self->client.recycle = transient;
+  self->server.recycle = transient;
 }
 
 void

@@ -54,6 +54,13 @@ void         pl_dissector_set_max_unit  (PlDissector            *self,
  */
 void         pl_dissector_defer_text    (PlDissector            *self,
                                          PlDissectorUntextedFunc func);
+/*
+ * TRUE: the events will not stay long (a trace that keeps none of them): the
+ * buffer of a unit gathered across segments is not cut to its length but
+ * kept, when its event goes, for a later unit. FALSE by default.
+ */
+void         pl_dissector_set_transient (PlDissector            *self,
+                                         gboolean                transient);
 /* The connection is TLS from its first octet (ports 465, 993, 995, 443). */
 void         pl_dissector_start_tls     (PlDissector            *self,
                                          const char             *how);

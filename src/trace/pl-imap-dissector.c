@@ -178,13 +178,12 @@ static void
 emit_command (PlImapDissector *self,
               PlStream        *s)
 {
-  PlEvent *event = pl_stream_take_event (s, PL_EVENT_COMMAND, FALSE);
+  gboolean first = !self->command_shown && self->verb != NULL;
+  PlEvent *event = pl_stream_take_tagged_event (s, PL_EVENT_COMMAND, self->tag, NULL,
+                                                first ? self->verb : NULL, first ? self->args : NULL);
 
-  if (self->tag != NULL)
-    pl_event_set_tag (event, self->tag);
-  if (!self->command_shown && self->verb != NULL)
+  if (first)
     {
-      pl_event_set_verb (event, self->verb, self->args);
       /* RFC 4959: AUTHENTICATE PLAIN with an initial response, shown decoded. */
       if (g_str_equal (self->verb, "AUTHENTICATE"))
         {
@@ -351,10 +350,11 @@ clear_response (PlImapDissector *self)
   self->response_shown = FALSE;
 }
 
+/* @event, the response read so far (or a part of it), with its tag and status on its first part only. */
 static void
-emit_response (PlImapDissector *self,
-               PlStream        *s,
-               PlEvent         *event)
+emit_response_event (PlImapDissector *self,
+                     PlStream        *s,
+                     PlEvent         *event)
 {
   if (!self->response_shown)
     {
@@ -365,6 +365,19 @@ emit_response (PlImapDissector *self,
     }
   self->response_shown = TRUE;
   pl_dissector_emit (&self->parent, s, event);
+}
+
+/* The same for the whole unit read so far, its strings given as it is made. */
+static void
+emit_response (PlImapDissector *self,
+               PlStream        *s)
+{
+  gboolean first = !self->response_shown;
+
+  self->response_shown = TRUE;
+  pl_dissector_emit (&self->parent, s,
+                     pl_stream_take_tagged_event (s, PL_EVENT_REPLY, first ? self->response_tag : NULL,
+                                                  first ? self->status : NULL, NULL, NULL));
 }
 
 /*
@@ -439,7 +452,7 @@ response_done (PlImapDissector *self,
           break;
         }
     }
-  emit_response (self, s, pl_stream_take_event (s, PL_EVENT_REPLY, FALSE));
+  emit_response (self, s);
   clear_response (self);
 }
 
@@ -462,13 +475,13 @@ server_line (PlImapDissector *self,
       if (!classify_response (line, content, &tag, &status))
         {
           if (pl_stream_unit_len (s) >= self->parent.max_unit)
-            emit_response (self, s, pl_stream_take_event (s, PL_EVENT_REPLY, FALSE));
+            emit_response (self, s);
           return;
         }
       g_free (tag);
       g_free (status);
       /* A response begins: what came before it was the end of one the capture caught midway. */
-      emit_response (self, s, pl_stream_take_event_before_line (s, PL_EVENT_REPLY, FALSE));
+      emit_response_event (self, s, pl_stream_take_event_before_line (s, PL_EVENT_REPLY, FALSE));
       clear_response (self);
       self->server_mode = MODE_LINE;
       if (pl_stream_unit_contiguous (s, &line, &len))
@@ -509,7 +522,7 @@ server_step (PlImapDissector *self,
       if (self->server_literal == 0)
         self->server_mode = MODE_LINE;
       else if (pl_stream_unit_len (s) >= d->max_unit)
-        emit_response (self, s, pl_stream_take_event (s, PL_EVENT_REPLY, FALSE));
+        emit_response (self, s);
       return;
     }
   switch (pl_stream_next_line (d, s, &line, &len))
@@ -518,7 +531,7 @@ server_step (PlImapDissector *self,
       server_line (self, s, line, len);
       break;
     case PL_LINE_LONG:
-      emit_response (self, s, pl_stream_take_event (s, PL_EVENT_REPLY, FALSE));
+      emit_response (self, s);
       clear_response (self);
       self->server_mode = MODE_LINE;
       s->resync = TRUE;
@@ -552,7 +565,7 @@ imap_flush (PlDissector *d,
   if (s->dir == PL_DIR_CLIENT)
     emit_command (self, s);
   else
-    emit_response (self, s, pl_stream_take_event (s, PL_EVENT_REPLY, FALSE));
+    emit_response (self, s);
 }
 
 static void
