@@ -643,6 +643,8 @@ copy_display_json_run_avx2 (char         *o,
   const __m256i del = _mm256_set1_epi8 (0x7f);
   const __m256i quote = _mm256_set1_epi8 ('"');
   const __m256i backslash = _mm256_set1_epi8 ('\\');
+  const __m256i cr = _mm256_set1_epi8 ('\r');
+  const __m256i lf = _mm256_set1_epi8 ('\n');
   gsize k = *i;
 
   while (k + 32 <= len)
@@ -660,6 +662,39 @@ copy_display_json_run_avx2 (char         *o,
           k += 32;
           o += 32;
           continue;
+        }
+      /*
+       * A line of mail is shorter than two turns: most turns that hold
+       * something hold line ends, CRLF. A CRLF's JSON, "\n", is two
+       * characters too, so a turn whose only such octets are CRLFs is
+       * written at once, each CR a backslash and each LF an 'n': unless a
+       * CRLF is cut by the turn's end, is the text's last (which is not
+       * shown: the octets after it are looked at), or is followed by a
+       * '.' that @unstuff_dots takes away.
+       */
+      if (k + 34 <= len)
+        {
+          __m256i next = _mm256_loadu_si256 ((const __m256i *) (data + k + 1));
+          __m256i is_cr = _mm256_cmpeq_epi8 (x, cr);
+          guint32 crlf = (guint32) _mm256_movemask_epi8 (_mm256_and_si256 (is_cr, _mm256_cmpeq_epi8 (next, lf)));
+
+          if (crlf != 0 && !(crlf & 0x80000000u) && mask == (crlf | (crlf << 1)))
+            {
+              guint32 dots = 0;
+
+              if (unstuff_dots)
+                dots = crlf & (guint32) _mm256_movemask_epi8 (
+                  _mm256_cmpeq_epi8 (_mm256_loadu_si256 ((const __m256i *) (data + k + 2)), _mm256_set1_epi8 ('.')));
+              if (dots == 0)
+                {
+                  x = _mm256_blendv_epi8 (x, backslash, is_cr);
+                  x = _mm256_blendv_epi8 (x, _mm256_set1_epi8 ('n'), _mm256_cmpeq_epi8 (x, lf));
+                  _mm256_storeu_si256 ((__m256i *) o, x);
+                  k += 32;
+                  o += 32;
+                  continue;
+                }
+            }
         }
       mask = (guint32) __builtin_ctz (mask);
       k += mask;

@@ -445,6 +445,46 @@ test_display_json_random (void)
     }
 }
 
+/*
+ * Mail as it mostly is, lines of words and CRLF, now and then a line that
+ * begins with a dot (stuffed or not), a quote, a tab, a bare LF or a lone
+ * CR: the JSON writer writes a turn whose only escapes are whole CRLFs at
+ * once, and must stop where one is cut by the turn's end, is the text's
+ * last, or comes before a dot it takes away. Lines of every length put the
+ * CRLFs at every place of a turn.
+ */
+static void
+test_display_json_mail_lines (void)
+{
+  static const char *const odd[] = { ".", "..", "...", "\"", "\t", "\n", "\r", "\\", "\xc3\xa9" };
+  g_autoptr(GString) body = g_string_new (NULL);
+
+  for (guint round = 0; round < 3000; round++)
+    {
+      guint lines = (guint) g_test_rand_int_range (1, 60);
+
+      g_string_truncate (body, 0);
+      for (guint l = 0; l < lines; l++)
+        {
+          guint n = (guint) g_test_rand_int_range (0, 90);
+
+          if (g_test_rand_int_range (0, 8) == 0)
+            g_string_append (body, odd[g_test_rand_int_range (0, G_N_ELEMENTS (odd))]);
+          for (guint c = 0; c < n; c++)
+            g_string_append_c (body, (char) ('a' + (c * 7 + l) % 26));
+          if (g_test_rand_int_range (0, 20) == 0)
+            g_string_append (body, odd[g_test_rand_int_range (0, G_N_ELEMENTS (odd))]);
+          if (l + 1 < lines || g_test_rand_bit ())
+            g_string_append (body, "\r\n");
+        }
+      assert_display_json ((const guint8 *) body->str, body->len, TRUE);
+      assert_display_json ((const guint8 *) body->str, body->len, FALSE);
+      /* From every start within a turn. */
+      if (body->len > 40)
+        assert_display_json ((const guint8 *) body->str + round % 32, body->len - round % 32, round % 2 == 0);
+    }
+}
+
 /* Every start and end of a mixed text, so each piece meets each edge of a sixteen-octet turn. */
 static void
 test_display_json_every_slice (void)
@@ -498,6 +538,7 @@ main (int   argc,
   g_test_add_func ("/core/writer/streams", test_writer_streams);
   g_test_add_func ("/core/writer/json/display-text/cases", test_display_json_cases);
   g_test_add_func ("/core/writer/json/display-text/random", test_display_json_random);
+  g_test_add_func ("/core/writer/json/display-text/mail-lines", test_display_json_mail_lines);
   g_test_add_func ("/core/writer/json/display-text/every-slice", test_display_json_every_slice);
   g_test_add_func ("/core/writer/jsonl/event-text-from-octets", test_jsonl_event_text_from_octets);
   return g_test_run ();
