@@ -74,17 +74,28 @@ def main():
     else:
         print("tshark is not installed (apt-get install tshark): its column stays empty")
     results = {}
+    # Round by round, each reader once a round (tshark in its own rounds at the end: it is slow): a
+    # shared machine's load comes and goes, and the ratios compare runs made under the same load.
+    times = {key: [] for key, _, _, _ in readers}
+    rss = {key: [] for key, _, _, _ in readers}
+    for round_ in range(runs):
+        for key, name, argv, n in readers:
+            if key != "tshark":
+                seconds, kib = measure(argv)
+                times[key].append(seconds)
+                rss[key].append(kib)
+    for key, name, argv, n in readers:
+        if key == "tshark":
+            for _ in range(n):
+                seconds, kib = measure(argv)
+                times[key].append(seconds)
+                rss[key].append(kib)
     print("%-44s %9s %9s %12s  %s" % ("reader", "median s", "MB/s", "peak RSS", "runs (s)"))
     for key, name, argv, n in readers:
-        times, rss = [], []
-        for _ in range(n):
-            seconds, kib = measure(argv)
-            times.append(seconds)
-            rss.append(kib)
-        median = statistics.median(times)
-        results[key] = (size_mb / median, max(rss) / 1024)
-        print("%-44s %9.3f %9.1f %8.1f MiB  %s" % (name, median, size_mb / median, max(rss) / 1024,
-                                                 " ".join("%.3f" % t for t in times)), flush=True)
+        median = statistics.median(times[key])
+        results[key] = (size_mb / median, max(rss[key]) / 1024)
+        print("%-44s %9.3f %9.1f %8.1f MiB  %s" % (name, median, size_mb / median, max(rss[key]) / 1024,
+                                                 " ".join("%.3f" % t for t in times[key])), flush=True)
     json_rate, json_rss = results["json"]
     print()
     verdict = []

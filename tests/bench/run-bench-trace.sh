@@ -8,7 +8,8 @@
 #   postlab-cli trace FILE > /dev/null                 (the text transcript, for comparison)
 #   tshark -r FILE -Y 'smtp||pop||imap||http' > /dev/null
 #   bench-pcap-floor FILE                              (a bare libpcap read loop: the floor)
-# each RUNS times (tshark TSHARK-RUNS times: it is slow); prints the median MB/s, peak RSS and
+# each RUNS times, in rounds (floor, --json, text, then again: the ratios compare runs made under the
+# same load), tshark TSHARK-RUNS times after (it is slow); prints the median MB/s, peak RSS and
 # the ratios against issue #5's targets (20x tshark, half the floor, under 64 MiB).
 #
 #   tests/bench/run-bench-trace.sh [BUILD-DIR] [RUNS] [SIZE-MB] [TSHARK-RUNS] [mixed|sim]
