@@ -264,15 +264,18 @@ items_changed_is_heard (PlTrace *self)
   return g_signal_has_handler_pending (self, self->items_changed_id, 0, TRUE);
 }
 
-/* pl_trace_add_event() and pl_trace_add_event_take(): @event is taken. */
+/* pl_trace_add_event() and pl_trace_add_event_take(): @event is taken with @take, else borrowed for the call (and ref'd if kept). */
 static void
-add_event_take (PlTrace   *self,
-                PlSession *session,
-                PlEvent   *event)
+add_event (PlTrace   *self,
+           PlSession *session,
+           PlEvent   *event,
+           gboolean   take)
 {
   event->session = session->id;
   if (self->retain)
     {
+      if (!take)
+        pl_event_ref (event);
       if (self->n_events % EVENT_CHUNK == 0)
         g_ptr_array_add (self->chunks, g_new (PlEvent *, EVENT_CHUNK));
       ((PlEvent **) g_ptr_array_index (self->chunks, self->n_events / EVENT_CHUNK))[self->n_events % EVENT_CHUNK]
@@ -289,7 +292,8 @@ add_event_take (PlTrace   *self,
 
   if (self->retain && items_changed_is_heard (self))
     g_list_model_items_changed (G_LIST_MODEL (self), self->n_events - 1, 0, 1);
-  if (!self->retain)
+  /* A trace that keeps nothing takes no reference of its own: the caller's holds the event through the call. */
+  if (!self->retain && take)
     pl_event_unref (event);
 }
 
@@ -308,7 +312,7 @@ pl_trace_add_event (PlTrace   *self,
   g_return_if_fail (session != NULL);
   g_return_if_fail (event != NULL);
 
-  add_event_take (self, session, pl_event_ref (event));
+  add_event (self, session, event, FALSE);
 }
 
 /*
@@ -327,7 +331,7 @@ pl_trace_add_event_take (PlTrace   *self,
   g_return_if_fail (session != NULL);
   g_return_if_fail (event != NULL);
 
-  add_event_take (self, session, event);
+  add_event (self, session, event, TRUE);
 }
 
 void
