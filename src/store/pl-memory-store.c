@@ -64,7 +64,7 @@ pl_memory_store_has_user_impl (PlMailStore *store,
                                const char  *user)
 {
   PlMemoryStore *self = PL_MEMORY_STORE (store);
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->mutex);
+  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->mutex);
 
   return g_hash_table_contains (self->users, user);
 }
@@ -75,7 +75,7 @@ pl_memory_store_check_password_impl (PlMailStore *store,
                                      const char  *password)
 {
   PlMemoryStore *self = PL_MEMORY_STORE (store);
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->mutex);
+  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->mutex);
   PlMemoryUser *entry = g_hash_table_lookup (self->users, user);
 
   return entry != NULL && pl_store_password_equal (entry->password, password);
@@ -87,7 +87,7 @@ pl_memory_store_open_maildrop_impl (PlMailStore  *store,
                                     GError      **error)
 {
   PlMemoryStore *self = PL_MEMORY_STORE (store);
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->mutex);
+  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->mutex);
   PlMemoryUser *entry = g_hash_table_lookup (self->users, user);
   GPtrArray *snapshot;
 
@@ -144,7 +144,7 @@ pl_memory_store_deliver_impl (PlMailStore   *store,
                               GError       **error)
 {
   PlMemoryStore *self = PL_MEMORY_STORE (store);
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->mutex);
+  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->mutex);
   PlMemoryUser *entry = g_hash_table_lookup (self->users, user);
   PlMemoryMessage *message;
 
@@ -275,7 +275,7 @@ void
 pl_memory_store_release_maildrop (PlMemoryStore *self,
                                   const char    *user)
 {
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->mutex);
+  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->mutex);
   PlMemoryUser *entry = g_hash_table_lookup (self->users, user);
 
   if (entry != NULL)
@@ -289,7 +289,7 @@ pl_memory_store_remove_messages (PlMemoryStore    *self,
                                  PlMemoryMessage **messages,
                                  guint             n_messages)
 {
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->mutex);
+  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->mutex);
   PlMemoryUser *entry = g_hash_table_lookup (self->users, user);
 
   if (entry == NULL)
