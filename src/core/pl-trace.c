@@ -299,8 +299,9 @@ add_event (PlTrace   *self,
 
 /*
  * pl_trace_add_event:
- * Appends @event (the trace takes a reference) to @session, which must have
- * been opened in this trace. The event's session id is set here; its time
+ * Appends @event to @session, which must have been opened in this trace; a
+ * trace that keeps its events takes a reference (one that keeps none
+ * shows it to its listeners during the call, which is all it needs). The event's session id is set here; its time
  * must already be set by the caller (engines do not read clocks).
  */
 void
