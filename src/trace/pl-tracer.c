@@ -55,13 +55,9 @@ typedef struct {
 } Op;
 
 typedef struct {
-  Op     *ops;           /* room for BATCH_OPS */
-  guint   len;
+  GArray *ops;           /* of Op */
   gsize   weight;
 } Batch;
-
-/* Batches cleared are kept for the next (this many): their room is made once. */
-#define SPARE_BATCHES 2
 
 typedef struct {
   guint16     port;
@@ -145,8 +141,6 @@ struct _PlTracer
   GQueue               batches;
   GQueue               spent;       /* batches done, given back to be cleared by this thread */
   gint                 n_spent;     /* their number (atomic: looked at without the lock) */
-  Batch               *spare[SPARE_BATCHES];
-  guint                n_spare;
   Batch               *clearing;   /* the one being cleared, a few ops at a time: its first @cleared are */
   guint                cleared;
   guint64              n_pushed;
@@ -213,34 +207,12 @@ op_clear (Op *op)
   g_clear_pointer (&op->text, g_free);
 }
 
-/* An empty batch: a spare one, or a new one. */
-static Batch *
-batch_new (PlTracer *self)
-{
-  Batch *batch;
-
-  if (self->n_spare > 0)
-    return self->spare[--self->n_spare];
-  batch = g_new0 (Batch, 1);
-  batch->ops = g_new (Op, BATCH_OPS);
-  return batch;
-}
-
-/* Lets go of what @batch's ops hold and keeps it for the next (or frees it, with spares enough). */
 static void
-batch_free (PlTracer *self,
-            Batch    *batch)
+batch_free (Batch *batch)
 {
-  for (guint i = 0; i < batch->len; i++)
-    op_clear (&batch->ops[i]);
-  if (self->n_spare < SPARE_BATCHES)
-    {
-      batch->len = 0;
-      batch->weight = 0;
-      self->spare[self->n_spare++] = batch;
-      return;
-    }
-  g_free (batch->ops);
+  for (guint i = 0; i < batch->ops->len; i++)
+    op_clear (&g_array_index (batch->ops, Op, i));
+  g_array_unref (batch->ops);
   g_free (batch);
 }
 
@@ -267,17 +239,17 @@ clear_spent (PlTracer *self,
     {
       Batch *batch = self->clearing;
 
-      if (batch == NULL || self->cleared == batch->len)
+      if (batch == NULL || self->cleared == batch->ops->len)
         {
           if (batch != NULL)
-            batch_free (self, g_steal_pointer (&self->clearing));
+            batch_free (g_steal_pointer (&self->clearing));
           /* The count is looked at without the lock (a lock a new op would cost more than the op); one missed now is taken next time. */
           if (g_atomic_int_get (&self->n_spent) == 0 || (self->clearing = take_spent (self)) == NULL)
             return;
           self->cleared = 0;
           continue;
         }
-      op_clear (&batch->ops[self->cleared++]);
+      op_clear (&g_array_index (batch->ops, Op, self->cleared++));
       n--;
     }
 }
@@ -289,9 +261,9 @@ clear_all_spent (PlTracer *self)
   Batch *batch;
 
   if (self->clearing != NULL)
-    batch_free (self, g_steal_pointer (&self->clearing));
+    batch_free (g_steal_pointer (&self->clearing));
   while ((batch = take_spent (self)) != NULL)
-    batch_free (self, batch);
+    batch_free (batch);
 }
 
 static gpointer
@@ -315,8 +287,8 @@ worker_main (gpointer data)
       if (batch == NULL)
         return NULL;
 
-      for (guint i = 0; i < batch->len; i++)
-        apply_op (self, &batch->ops[i]);
+      for (guint i = 0; i < batch->ops->len; i++)
+        apply_op (self, &g_array_index (batch->ops, Op, i));
 
       g_mutex_lock (&self->lock);
       /* Given back: the reading thread lets go of its refs (see CLEAR_PER_OP). */
@@ -356,7 +328,7 @@ push_batch (PlTracer *self)
   g_mutex_unlock (&self->lock);
   /* Falling behind (a run of batches of few, large events): one goes at once. */
   if (batch != NULL)
-    batch_free (self, batch);
+    batch_free (batch);
 }
 
 /* Threaded: returns once the second thread has done everything queued so far. */
@@ -397,11 +369,14 @@ trace_op (PlTracer  *self,
       return;
     }
   if (self->batch == NULL)
-    self->batch = batch_new (self);
-  self->batch->ops[self->batch->len++] = op;
+    {
+      self->batch = g_new0 (Batch, 1);
+      self->batch->ops = g_array_sized_new (FALSE, FALSE, sizeof (Op), 256);
+    }
+  g_array_append_vals (self->batch->ops, &op, 1);
   clear_spent (self, CLEAR_PER_OP);
   self->batch->weight += 64 + (event != NULL && event->octets != NULL ? g_bytes_get_size (event->octets) : 0);
-  if (self->batch->weight >= BATCH_WEIGHT || self->batch->len >= BATCH_OPS)
+  if (self->batch->weight >= BATCH_WEIGHT || self->batch->ops->len >= BATCH_OPS)
     push_batch (self);
 }
 
@@ -807,13 +782,6 @@ pl_tracer_free (PlTracer *self)
       g_thread_join (self->worker);
     }
   clear_all_spent (self);
-  while (self->n_spare > 0)
-    {
-      Batch *batch = self->spare[--self->n_spare];
-
-      g_free (batch->ops);
-      g_free (batch);
-    }
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->to_worker);
   g_cond_clear (&self->to_reader);
