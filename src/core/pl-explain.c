@@ -8,11 +8,13 @@
 
 /* One row per verb or status. Adding a protocol's explanations is adding rows. */
 static const PlExplanation explanations[] = {
-  /* POP3, RFC 1939 (and RFC 2449 for CAPA) */
+  /* POP3, RFC 1939 (and RFC 2449 CAPA, RFC 2595 STLS, RFC 5034 AUTH) */
   { PL_PROTOCOL_POP3, PL_DIR_CLIENT, "USER", "names the mailbox (maildrop) to open; the password follows with PASS", "RFC 1939 section 7" },
   { PL_PROTOCOL_POP3, PL_DIR_CLIENT, "PASS", "gives the password in the clear; on success the server locks the maildrop and the session enters the TRANSACTION state", "RFC 1939 section 7" },
   { PL_PROTOCOL_POP3, PL_DIR_CLIENT, "APOP", "logs in with a digest of the greeting's timestamp and a shared secret, so the password never crosses the wire", "RFC 1939 section 7" },
   { PL_PROTOCOL_POP3, PL_DIR_CLIENT, "CAPA", "asks which optional features the server supports", "RFC 2449 section 5" },
+  { PL_PROTOCOL_POP3, PL_DIR_CLIENT, "STLS", "asks to switch the connection to TLS; what follows is encrypted", "RFC 2595 section 4" },
+  { PL_PROTOCOL_POP3, PL_DIR_CLIENT, "AUTH", "logs in with a SASL mechanism (alone, asks which mechanisms the server offers); the exchange goes on in base64 lines", "RFC 5034 section 4" },
   { PL_PROTOCOL_POP3, PL_DIR_CLIENT, "STAT", "asks how many messages the maildrop holds and their total size in octets", "RFC 1939 section 5" },
   { PL_PROTOCOL_POP3, PL_DIR_CLIENT, "LIST", "asks for the size in octets of each message (or of one)", "RFC 1939 section 5" },
   { PL_PROTOCOL_POP3, PL_DIR_CLIENT, "RETR", "downloads one whole message; the reply ends with a line holding a single dot", "RFC 1939 section 5" },
@@ -24,6 +26,7 @@ static const PlExplanation explanations[] = {
   { PL_PROTOCOL_POP3, PL_DIR_CLIENT, "QUIT", "ends the session; in TRANSACTION the server now removes the messages marked deleted (the UPDATE state)", "RFC 1939 section 6" },
   { PL_PROTOCOL_POP3, PL_DIR_SERVER, "+OK",  "positive status: the command worked", "RFC 1939 section 3" },
   { PL_PROTOCOL_POP3, PL_DIR_SERVER, "-ERR", "negative status: the command failed, the text says why", "RFC 1939 section 3" },
+  { PL_PROTOCOL_POP3, PL_DIR_SERVER, "+", "an AUTH challenge in base64; the client answers with the next step, also in base64", "RFC 5034 section 4" },
 
   /* SMTP, RFC 5321 (and RFC 4954 AUTH, RFC 1870 SIZE, RFC 3030 CHUNKING, RFC 3207 STARTTLS) */
   { PL_PROTOCOL_SMTP, PL_DIR_CLIENT, "HELO", "the client names itself and opens the session (plain SMTP, no extensions)", "RFC 5321 section 4.1.1.1" },
@@ -72,7 +75,7 @@ static const PlExplanation explanations[] = {
   { PL_PROTOCOL_SMTP, PL_DIR_SERVER, "554", "transaction failed (or, as a greeting, no service here)", "RFC 5321 section 4.2.2" },
   { PL_PROTOCOL_SMTP, PL_DIR_SERVER, "555", "a MAIL FROM or RCPT TO parameter is not recognized or not implemented", "RFC 5321 section 4.2.2" },
 
-  /* IMAP, RFC 3501 (and RFC 2177 IDLE, RFC 6851 MOVE, RFC 7888 LITERAL+) */
+  /* IMAP, RFC 3501 (and RFC 2177 IDLE, RFC 6851 MOVE, RFC 7888 LITERAL+, and what mail clients send first: ID, ENABLE, NAMESPACE) */
   { PL_PROTOCOL_IMAP, PL_DIR_CLIENT, "CAPABILITY", "asks which capabilities (extensions, login methods) the server has", "RFC 3501 section 6.1.1" },
   { PL_PROTOCOL_IMAP, PL_DIR_CLIENT, "NOOP", "does nothing, but lets the server report news (new messages) in untagged responses", "RFC 3501 section 6.1.2" },
   { PL_PROTOCOL_IMAP, PL_DIR_CLIENT, "LOGOUT", "ends the session; the server says BYE, then completes the command", "RFC 3501 section 6.1.3" },
@@ -101,6 +104,10 @@ static const PlExplanation explanations[] = {
   { PL_PROTOCOL_IMAP, PL_DIR_CLIENT, "UID", "the command that follows names messages by their unique ids, which do not change as others are removed", "RFC 3501 section 6.4.8" },
   { PL_PROTOCOL_IMAP, PL_DIR_CLIENT, "IDLE", "waits for news: the server pushes EXISTS as soon as mail arrives, until the client says DONE", "RFC 2177 section 3" },
   { PL_PROTOCOL_IMAP, PL_DIR_CLIENT, "DONE", "ends IDLE", "RFC 2177 section 3" },
+  { PL_PROTOCOL_IMAP, PL_DIR_CLIENT, "ID", "client and server tell each other their names and versions", "RFC 2971 section 3.1" },
+  { PL_PROTOCOL_IMAP, PL_DIR_CLIENT, "ENABLE", "turns on extensions the client knows how to use (CONDSTORE, UTF8=ACCEPT, ...)", "RFC 5161 section 3.1" },
+  { PL_PROTOCOL_IMAP, PL_DIR_CLIENT, "NAMESPACE", "asks where the user's own, other users' and shared mailboxes are", "RFC 2342 section 5" },
+  { PL_PROTOCOL_IMAP, PL_DIR_CLIENT, "UNSELECT", "closes the mailbox, keeping the messages flagged \\Deleted (unlike CLOSE)", "RFC 3691 section 2" },
   { PL_PROTOCOL_IMAP, PL_DIR_SERVER, "OK", "success: with the command's tag it completes that command; untagged it is information", "RFC 3501 section 7.1.1" },
   { PL_PROTOCOL_IMAP, PL_DIR_SERVER, "NO", "the command failed (a wrong password, a mailbox that does not exist)", "RFC 3501 section 7.1.2" },
   { PL_PROTOCOL_IMAP, PL_DIR_SERVER, "BAD", "the command was not understood: a syntax error or an unknown command", "RFC 3501 section 7.1.3" },
@@ -117,6 +124,9 @@ static const PlExplanation explanations[] = {
   { PL_PROTOCOL_IMAP, PL_DIR_SERVER, "RECENT", "how many messages arrived since the mailbox was last opened", "RFC 3501 section 7.3.2" },
   { PL_PROTOCOL_IMAP, PL_DIR_SERVER, "EXPUNGE", "a message was removed; the ones after it move up by one", "RFC 3501 section 7.4.1" },
   { PL_PROTOCOL_IMAP, PL_DIR_SERVER, "FETCH", "data of one message: its flags, size, headers or body, as asked", "RFC 3501 section 7.4.2" },
+  { PL_PROTOCOL_IMAP, PL_DIR_SERVER, "ID", "the server's name and version", "RFC 2971 section 3.2" },
+  { PL_PROTOCOL_IMAP, PL_DIR_SERVER, "ENABLED", "the extensions now turned on", "RFC 5161 section 3.2" },
+  { PL_PROTOCOL_IMAP, PL_DIR_SERVER, "NAMESPACE", "where the mailboxes are: the user's own, other users', shared", "RFC 2342 section 5" },
 
   /* HTTP, RFC 9110 (webmail: the user agent is a browser, mail still moves by SMTP between servers) */
   { PL_PROTOCOL_HTTP, PL_DIR_CLIENT, "GET", "asks for a page or a resource (a message list, one message)", "RFC 9110 section 9.3.1" },

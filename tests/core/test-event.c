@@ -359,6 +359,35 @@ test_explain (void)
   g_assert_nonnull (pl_explain (PL_PROTOCOL_POP3, PL_DIR_SERVER, "-ERR"));
   g_assert_null (pl_explain (PL_PROTOCOL_POP3, PL_DIR_CLIENT, "XYZZY"));
   g_assert_null (pl_explain (PL_PROTOCOL_POP3, PL_DIR_CLIENT, NULL));
+
+  /* What the public captures hold beyond the textbook (a SASL login over POP3, STLS; a mail client's first IMAP commands), each with its RFC. */
+  {
+    static const struct {
+      PlProtocol   protocol;
+      PlDirection  dir;
+      const char  *key;
+      const char  *rfc;
+    } seen[] = {
+      { PL_PROTOCOL_POP3, PL_DIR_CLIENT, "AUTH", "RFC 5034 " },
+      { PL_PROTOCOL_POP3, PL_DIR_SERVER, "+", "RFC 5034 " },
+      { PL_PROTOCOL_POP3, PL_DIR_CLIENT, "STLS", "RFC 2595 " },
+      { PL_PROTOCOL_IMAP, PL_DIR_CLIENT, "ID", "RFC 2971 " },
+      { PL_PROTOCOL_IMAP, PL_DIR_SERVER, "ID", "RFC 2971 " },
+      { PL_PROTOCOL_IMAP, PL_DIR_CLIENT, "ENABLE", "RFC 5161 " },
+      { PL_PROTOCOL_IMAP, PL_DIR_SERVER, "ENABLED", "RFC 5161 " },
+      { PL_PROTOCOL_IMAP, PL_DIR_CLIENT, "NAMESPACE", "RFC 2342 " },
+      { PL_PROTOCOL_IMAP, PL_DIR_SERVER, "NAMESPACE", "RFC 2342 " },
+      { PL_PROTOCOL_IMAP, PL_DIR_CLIENT, "UNSELECT", "RFC 3691 " },
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS (seen); i++)
+      {
+        const PlExplanation *row = pl_explain (seen[i].protocol, seen[i].dir, seen[i].key);
+
+        g_assert_nonnull (row);
+        g_assert_true (g_str_has_prefix (row->reference, seen[i].rfc));
+      }
+  }
 }
 
 static void
