@@ -28,7 +28,7 @@
  * memory is freed by the thread that allocated it. Freed by the other
  * thread, every event took the lock of this thread's malloc arena while
  * this thread was allocating from it (16,000 futex calls on the benchmark
- * capture, two in three of all), and this thread's small-chunk caches
+ * capture, four in five of them on this lock), and this thread's caches
  * never got the chunks back. Two a new op keeps up; past MAX_SPENT
  * batches waiting, a whole one is let go at once.
  */
