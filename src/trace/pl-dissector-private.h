@@ -15,7 +15,7 @@ G_BEGIN_DECLS
  */
 typedef struct {
   PlDirection    dir;
-  guint8        *pending;          /* @pending_len octets of @capacity (NULL when 0) */
+  guint8        *pending;          /* @pending_len octets, in a buffer of pl-dissector.c's that knows its room (NULL when none) */
   gsize          pending_len;
   const guint8  *chunk;
   gsize          chunk_len;
@@ -35,9 +35,8 @@ typedef struct {
   gboolean       gap_pending;  /* a gap came and no whole line has been read since */
   gboolean       first_after_gap; /* the line pl_stream_next_line() returned last began right after a gap */
 
-  /* How long the unit being gathered says it is (pl_stream_expect()), and the room known to be in @pending. */
+  /* How long the unit being gathered says it is (pl_stream_expect()). */
   guint64        expect;
-  gsize          capacity;
   gboolean       regrow;       /* a long unit took the buffer: the next starts at PENDING_KEEP */
   gboolean       recycle;      /* pl_dissector_set_transient(): a long unit's buffer comes back for the next */
   gsize          max_unit;     /* the dissector's: no more room than this is made on a unit's word */

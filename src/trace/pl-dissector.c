@@ -101,6 +101,13 @@ buffer_free (gpointer data)
   g_free (head);
 }
 
+/* The room of the stream's unit buffer: what buffer_new() made it with. */
+static inline gsize
+pending_room (const PlStream *s)
+{
+  return s->pending != NULL ? head_of (s->pending)->size : 0;
+}
+
 /* The buffer cut to its first @len octets, for an event that stays (no copy when realloc() can cut it in place). */
 static guint8 *
 buffer_shrink (guint8 *data,
@@ -160,7 +167,7 @@ pending_append (PlStream     *s,
 
   if (n == 0)
     return;
-  if (need > s->capacity)
+  if (need > pending_room (s))
     {
       gsize room = need;
       guint8 *grown;
@@ -182,7 +189,6 @@ pending_append (PlStream     *s,
         memcpy (grown, s->pending, s->pending_len);
       buffer_free (s->pending);
       s->pending = grown;
-      s->capacity = room;
     }
   memcpy (s->pending + s->pending_len, data, n);
   s->pending_len += n;
@@ -430,7 +436,6 @@ steal_pending (PlStream *s)
   if (len <= PENDING_COPY_MAX)
     return g_bytes_new (s->pending, len);
   data = g_steal_pointer (&s->pending);
-  s->capacity = 0;
   s->regrow = TRUE;
   /* An event that stays keeps only its octets; one that goes soon gives the whole buffer back (buffer_free()). */
   if (!s->recycle)

@@ -78,7 +78,7 @@ def main():
     # shared machine's load comes and goes, and the ratios compare runs made under the same load.
     times = {key: [] for key, _, _, _ in readers}
     rss = {key: [] for key, _, _, _ in readers}
-    for round_ in range(runs):
+    for _ in range(runs):
         for key, name, argv, n in readers:
             if key != "tshark":
                 seconds, kib = measure(argv)

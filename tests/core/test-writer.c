@@ -226,6 +226,25 @@ test_text_times (void)
     }
 }
 
+/* An event of @len octets at @octets, as a JSON line: its "b64" is what g_base64_encode() gives. */
+static void
+assert_b64 (GString      *out,
+            JsonParser   *parser,
+            const guint8 *octets,
+            gsize         len)
+{
+  g_autoptr(PlEvent) event = make_event (PL_EVENT_DATA, PL_DIR_CLIENT, "x", 1.0);
+  g_autofree char *b64 = g_base64_encode (octets, len);
+  JsonObject *obj;
+
+  g_bytes_unref (event->octets);
+  event->octets = g_bytes_new (octets, len);
+  g_string_truncate (out, 0);
+  pl_jsonl_append_event (out, event);
+  obj = parse_line (out->str, parser);
+  g_assert_cmpstr (json_object_get_string_member (obj, "b64"), ==, b64);
+}
+
 /* Long strings and big octets take the word-at-a-time roads of the writer: the same result. */
 static void
 test_jsonl_long_fields (void)
@@ -234,9 +253,6 @@ test_jsonl_long_fields (void)
   g_autoptr(GString) out = g_string_new (NULL);
   g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(GError) error = NULL;
-  g_autoptr(PlEvent) event = NULL;
-  g_autofree char *b64 = NULL;
-  JsonObject *obj;
 
   for (guint i = 0; i < 3000; i++)
     g_string_append_c (text, i % 7 == 0 ? "\"\\\n\t\x01\x7f"[i % 6] : (char) (0x20 + (i * 31) % 95));
@@ -247,18 +263,7 @@ test_jsonl_long_fields (void)
   g_assert_cmpstr (json_node_get_string (json_parser_get_root (parser)), ==, text->str);
 
   for (guint len = 0; len < 40; len++)
-    {
-      g_string_truncate (out, 0);
-      event = make_event (PL_EVENT_DATA, PL_DIR_CLIENT, "x", 1.0);
-      g_bytes_unref (event->octets);
-      event->octets = g_bytes_new (text->str, len * 97);
-      pl_jsonl_append_event (out, event);
-      obj = parse_line (out->str, parser);
-      g_free (b64);
-      b64 = g_base64_encode ((const guchar *) text->str, len * 97);
-      g_assert_cmpstr (json_object_get_string_member (obj, "b64"), ==, b64);
-      g_clear_pointer (&event, pl_event_unref);
-    }
+    assert_b64 (out, parser, (const guint8 *) text->str, len * 97);
   /* Every length up to a few turns of the widest loop (48 octets with AVX-512 VBMI) and its tails, any octets. */
   for (guint len = 0; len < 520; len++)
     {
@@ -266,31 +271,11 @@ test_jsonl_long_fields (void)
 
       for (guint k = 0; k < len; k++)
         octets[k] = (guint8) g_test_rand_int_range (0, 256);
-      g_string_truncate (out, 0);
-      event = make_event (PL_EVENT_DATA, PL_DIR_CLIENT, "x", 1.0);
-      g_bytes_unref (event->octets);
-      event->octets = g_bytes_new (octets, len);
-      pl_jsonl_append_event (out, event);
-      obj = parse_line (out->str, parser);
-      g_free (b64);
-      b64 = g_base64_encode (octets, len);
-      g_assert_cmpstr (json_object_get_string_member (obj, "b64"), ==, b64);
-      g_clear_pointer (&event, pl_event_unref);
+      assert_b64 (out, parser, octets, len);
     }
   /* Every length up to a few turns of the AVX2 loop (24 octets) and its tails. */
   for (guint len = 0; len < 200; len++)
-    {
-      g_string_truncate (out, 0);
-      event = make_event (PL_EVENT_DATA, PL_DIR_CLIENT, "x", 1.0);
-      g_bytes_unref (event->octets);
-      event->octets = g_bytes_new (text->str + len % 7, len);
-      pl_jsonl_append_event (out, event);
-      obj = parse_line (out->str, parser);
-      g_free (b64);
-      b64 = g_base64_encode ((const guchar *) text->str + len % 7, len);
-      g_assert_cmpstr (json_object_get_string_member (obj, "b64"), ==, b64);
-      g_clear_pointer (&event, pl_event_unref);
-    }
+    assert_b64 (out, parser, (const guint8 *) text->str + len % 7, len);
 }
 
 static void
